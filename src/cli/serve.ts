@@ -1,0 +1,60 @@
+// `postern serve`: run the milter service until SIGTERM/SIGINT; SIGHUP reloads the config
+// (on error the old config stays in force and the error is logged).
+import { writeFileSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
+import type { PosternConfig } from '../config/schema.js';
+import { createLogger } from '../log/logger.js';
+import { PosternService } from '../service.js';
+
+export async function runServe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      listen: { type: 'string', short: 'l' },
+      'pid-file': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const load = (): PosternConfig => (values.config ? loadConfigFile(values.config).config : defaultConfig());
+  let config: PosternConfig;
+  try {
+    config = load();
+  } catch (err) {
+    process.stderr.write(`postern: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const level = (values['log-level'] ?? config.log.level) as PosternConfig['log']['level'];
+  const logger = createLogger({ level, ...(config.log.file ? { destination: config.log.file } : {}) });
+  const service = new PosternService({ config, logger, ...(values.listen ? { listen: values.listen } : {}) });
+  await service.start();
+  if (values['pid-file']) writeFileSync(values['pid-file'], `${process.pid}\n`);
+  logger.info({ config: values.config ?? '(embedded defaults)', pid: process.pid }, 'postern started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, active: service.activeSessions }, 'stopping: draining sessions');
+    await service.stop();
+    if (values['pid-file']) rmSync(values['pid-file'], { force: true });
+    logger.info('stopped');
+    logger.flush();
+    setTimeout(() => process.exit(0), 50);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    void (async () => {
+      try {
+        const next = load();
+        await service.reload(next);
+        logger.info({ config: values.config ?? '(embedded defaults)' }, 'config reloaded');
+      } catch (err) {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'config reload failed; old config stays in force');
+      }
+    })();
+  });
+  return -1; // keep running
+}

@@ -1,0 +1,12 @@
+// Checks that go beyond the schema: build the policy once (rule files, regular expressions, socket
+// addresses) and throw the first problem, exactly as `serve` would meet it at start-up.
+import type { PosternConfig } from '../config/schema.js';
+import { silentLogger } from '../log/logger.js';
+import { buildRuntime } from '../service.js';
+import { parseListenSpec } from '../server/socket-spec.js';
+
+export async function validateRuntime(config: PosternConfig): Promise<void> {
+  parseListenSpec(config.server.listen);
+  const runtime = await buildRuntime(config, silentLogger());
+  await runtime.modules.dispose();
+}

@@ -1,0 +1,363 @@
+// Opens archives found by content (zip, gzip, tar; recursively up to a depth) and turns their
+// members into ContentParts (origin 'archive') so the attachment check and clamd see them.
+// Guards run BEFORE inflating (entry count, declared sizes, per-entry ratio, depth) and actual
+// inflated bytes are capped (zlib maxOutputLength), so a bomb yields `archive.unchecked`, never an
+// OOM or a crash. Formats we cannot open yield `archive.unsupported`. Never throws.
+import { gunzipSync, inflateRawSync } from 'node:zlib';
+import type { RuleAction, RuleHit } from '../../policy/types.js';
+import type { ContentPart } from '../types.js';
+import { detectType } from '../attachments/magic.js';
+import { safeName } from '../attachments/names.js';
+import { archivesConfigSchema, type ArchivesConfig } from './config.js';
+import { localHeaderName, readZipDirectory } from './zip-directory.js';
+
+export interface ExpandResult {
+  /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
+  parts: ContentPart[];
+  hits: RuleHit[];
+}
+
+/** Types we recognise as archives/containers but cannot open here (clamd may). */
+const UNSUPPORTED = new Set(['rar', '7z', 'cab', 'ace', 'arj', 'lzh', 'bzip2', 'xz', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
+
+interface Budget {
+  inflated: number;
+  members: number;
+}
+
+interface Ctx {
+  config: ArchivesConfig;
+  budget: Budget;
+  hits: RuleHit[];
+  hitKeys: Set<string>;
+  paths: Set<string>;
+}
+
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+const archiveLevel = (path: string): number => path.split('/archive:').length - 1;
+
+function hit(ctx: Ctx, key: keyof ArchivesConfig['actions'], rule: string, part: ContentPart, detail: string): void {
+  const a = ctx.config.actions[key];
+  if (a === 'off') return;
+  const where = `part ${part.path}${part.names[0] ? ` ${safeName(part.names[0])}` : ''}`;
+  const k = `${rule}\0${where}\0${detail}`;
+  if (ctx.hitKeys.has(k)) return;
+  ctx.hitKeys.add(k);
+  const h: RuleHit = { rule, action: a as RuleAction, detail, where };
+  if (a === 'reject') h.reply = { code: 554, enhanced: '5.7.1', text: `Archive "${safeName(part.names[0] ?? part.path)}" refused: ${detail}` };
+  if (a === 'tempfail') h.reply = { code: 451, enhanced: '4.7.1', text: `Archive could not be checked: ${detail}` };
+  ctx.hits.push(h);
+}
+
+function makeMember(ctx: Ctx, parent: ContentPart, names: string[], content: Buffer | undefined): ContentPart {
+  const clean = names.map((n) => n.replace(/\0/g, '')).filter((n, i, a) => n.length > 0 && a.indexOf(n) === i);
+  let path = `${parent.path}/archive:${clean[0] ?? 'unnamed'}`;
+  if (ctx.paths.has(path)) {
+    let i = 2;
+    while (ctx.paths.has(`${path}#${i}`)) i++;
+    path = `${path}#${i}`;
+  }
+  ctx.paths.add(path);
+  const body = content ?? Buffer.alloc(0);
+  const member: ContentPart = {
+    path,
+    origin: 'archive',
+    contentType: 'application/octet-stream',
+    names: clean,
+    content: body,
+    isAttachment: true,
+    depth: parent.depth + 1,
+  };
+  if (body.length > 0) member.trueType = detectType(body).type;
+  return member;
+}
+
+/** Members of one archive part (not recursive), or undefined when the part is not an archive we open. */
+function openOne(ctx: Ctx, part: ContentPart, type: string): ContentPart[] | undefined {
+  switch (type) {
+    case 'zip':
+    case 'ooxml':
+    case 'odf':
+    case 'jar':
+    case 'msix':
+      return openZip(ctx, part);
+    case 'gzip':
+      return openGzip(ctx, part);
+    case 'tar':
+      return openTar(ctx, part);
+    default:
+      return undefined;
+  }
+}
+
+function memberBudgetLeft(ctx: Ctx, part: ContentPart): boolean {
+  if (ctx.budget.members >= ctx.config.maxTotalEntries) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `more than ${ctx.config.maxTotalEntries} archive members in the message`);
+    return false;
+  }
+  ctx.budget.members++;
+  return true;
+}
+
+function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const { config } = ctx;
+  const buf = part.content;
+  const dir = readZipDirectory(buf, config.maxEntries + 1);
+  if (!dir) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, 'zip without a readable central directory');
+    return [];
+  }
+  if (dir.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt zip: ${dir.error}`);
+  const files = dir.entries.filter((e) => !e.directory);
+  const overCount = dir.declaredEntries > config.maxEntries || dir.entries.length > config.maxEntries;
+  if (overCount) hit(ctx, 'unchecked', 'archive.unchecked', part, `zip declares ${dir.declaredEntries} entries (limit ${config.maxEntries})`);
+  const declared = files.reduce((s, e) => s + e.size, 0);
+  const overDeclared = declared > config.maxDeclaredBytes;
+  if (overDeclared) hit(ctx, 'unchecked', 'archive.unchecked', part, `zip declares ${declared} uncompressed bytes (limit ${config.maxDeclaredBytes})`);
+  const nameOnly = overCount || overDeclared;
+  const members: ContentPart[] = [];
+  let encrypted = 0;
+  for (const e of files.slice(0, config.maxEntries)) {
+    if (!memberBudgetLeft(ctx, part)) break;
+    const names = [e.name];
+    if (e.nameLatin1 !== e.name) names.push(e.nameLatin1);
+    const local = localHeaderName(buf, e.localOffset);
+    if (local !== undefined && local !== e.name) {
+      names.push(local);
+      hit(ctx, 'nameMismatch', 'archive.name-mismatch', part, `entry "${safeName(e.name)}" is "${safeName(local)}" in its local header`);
+    }
+    let content: Buffer | undefined;
+    if (e.encrypted) {
+      encrypted++;
+    } else if (!nameOnly) {
+      content = inflateZipEntry(ctx, part, buf, e);
+    }
+    members.push(makeMember(ctx, part, names, content));
+  }
+  if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted zip entr${encrypted === 1 ? 'y' : 'ies'}`);
+  return members;
+}
+
+function inflateZipEntry(
+  ctx: Ctx,
+  part: ContentPart,
+  buf: Buffer,
+  e: { name: string; method: number; size: number; compressedSize: number; localOffset: number },
+): Buffer | undefined {
+  const { config, budget } = ctx;
+  const label = `entry "${safeName(e.name)}"`;
+  if (e.size > config.maxMemberBytes) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} declares ${e.size} bytes (limit ${config.maxMemberBytes})`);
+    return undefined;
+  }
+  if (e.size >= config.ratioMinBytes && e.size / Math.max(1, e.compressedSize) > config.maxRatio) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} compression ratio ${Math.round(e.size / Math.max(1, e.compressedSize))} (limit ${config.maxRatio})`);
+    return undefined;
+  }
+  if (budget.inflated + e.size > config.maxInflatedBytes) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `inflation budget of ${config.maxInflatedBytes} bytes exhausted`);
+    return undefined;
+  }
+  const lo = e.localOffset;
+  if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: local header missing`);
+    return undefined;
+  }
+  const start = lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28);
+  const end = start + e.compressedSize;
+  if (end > buf.length) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: data runs past end of archive`);
+    return undefined;
+  }
+  const data = buf.subarray(start, end);
+  let out: Buffer;
+  if (e.method === 0) {
+    out = Buffer.from(data);
+  } else if (e.method === 8) {
+    try {
+      out = inflateRawSync(data, { maxOutputLength: Math.max(1, e.size) });
+    } catch (err) {
+      const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+      hit(ctx, 'unchecked', 'archive.unchecked', part, tooBig ? `${label} inflates beyond its declared ${e.size} bytes` : `${label}: corrupt deflate data`);
+      return undefined;
+    }
+  } else {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: compression method ${e.method} not supported`);
+    return undefined;
+  }
+  if (out.length !== e.size) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: ${out.length} bytes, declared ${e.size}`);
+  }
+  budget.inflated += out.length;
+  return out;
+}
+
+function gzipName(buf: Buffer): string | undefined {
+  if (buf.length < 10) return undefined;
+  const flg = buf[3]!;
+  let p = 10;
+  if (flg & 4) {
+    if (p + 2 > buf.length) return undefined;
+    p += 2 + buf.readUInt16LE(p);
+  }
+  if (flg & 8) {
+    const z = buf.indexOf(0, p);
+    if (z < 0 || z - p > 1024) return undefined;
+    return buf.subarray(p, z).toString('latin1');
+  }
+  return undefined;
+}
+
+function openGzip(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const { config, budget } = ctx;
+  const buf = part.content;
+  const parentName = part.names[0] ?? '';
+  const inner = gzipName(buf);
+  const derived = parentName.replace(/\.tgz$/i, '.tar').replace(/\.t[a-z]?gz$/i, '.tar').replace(/\.(gz|gzip|z)$/i, '');
+  const names = [inner, derived !== parentName ? derived : undefined].filter((x): x is string => !!x);
+  if (names.length === 0) names.push('gzip-member');
+  if (!memberBudgetLeft(ctx, part)) return [];
+  const isize = buf.length >= 18 ? buf.readUInt32LE(buf.length - 4) : 0;
+  const limit = Math.min(config.maxMemberBytes, config.maxInflatedBytes - budget.inflated);
+  let content: Buffer | undefined;
+  if (isize >= config.ratioMinBytes && isize / buf.length > config.maxRatio) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `gzip compression ratio ${Math.round(isize / buf.length)} (limit ${config.maxRatio})`);
+  } else if (limit <= 0) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `inflation budget of ${config.maxInflatedBytes} bytes exhausted`);
+  } else {
+    try {
+      content = gunzipSync(buf, { maxOutputLength: limit });
+      budget.inflated += content.length;
+    } catch (err) {
+      const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+      hit(ctx, 'unchecked', 'archive.unchecked', part, tooBig ? `gzip inflates beyond ${limit} bytes` : 'corrupt gzip data');
+    }
+  }
+  return [makeMember(ctx, part, names, content)];
+}
+
+function tarNumber(b: Buffer): number {
+  if (b.length > 0 && (b[0]! & 0x80) !== 0) {
+    // base-256 (GNU) for large sizes
+    let n = 0;
+    for (let i = 1; i < b.length; i++) n = n * 256 + b[i]!;
+    return n;
+  }
+  const s = b.toString('latin1').replace(/[\0 ]+.*$/s, '').trim();
+  return /^[0-7]+$/.test(s) ? parseInt(s, 8) : NaN;
+}
+
+function openTar(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const { config, budget } = ctx;
+  const buf = part.content;
+  const members: ContentPart[] = [];
+  let p = 0;
+  let count = 0;
+  let declared = 0;
+  let longName: string | undefined;
+  while (p + 512 <= buf.length) {
+    const h = buf.subarray(p, p + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = tarNumber(h.subarray(124, 136));
+    if (!Number.isFinite(size) || size < 0) {
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt tar header at offset ${p}`);
+      break;
+    }
+    const type = String.fromCharCode(h[156]!);
+    const dataStart = p + 512;
+    const dataEnd = dataStart + size;
+    p = dataStart + Math.ceil(size / 512) * 512;
+    if (type === 'L' || type === 'x') {
+      const data = buf.subarray(dataStart, Math.min(dataEnd, buf.length, dataStart + 64 * 1024));
+      if (type === 'L') longName = data.toString('utf8').replace(/\0.*$/s, '');
+      else {
+        const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+        if (m) longName = m[1];
+      }
+      continue;
+    }
+    if (type === 'g') continue;
+    let name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    if (h.subarray(257, 262).toString('latin1') === 'ustar') {
+      const prefix = h.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
+      if (prefix) name = `${prefix}/${name}`;
+    }
+    if (longName !== undefined) {
+      name = longName;
+      longName = undefined;
+    }
+    if (type === '5' || name.endsWith('/')) continue;
+    count++;
+    if (count > config.maxEntries) {
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `tar has more than ${config.maxEntries} entries`);
+      break;
+    }
+    if (!memberBudgetLeft(ctx, part)) break;
+    declared += size;
+    let content: Buffer | undefined;
+    if (type === '0' || type === '\0' || type === '7') {
+      if (dataEnd > buf.length) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(name)}" truncated`);
+      } else if (declared > config.maxDeclaredBytes || size > config.tarContentMaxBytes || budget.inflated + size > config.maxInflatedBytes) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(name)}" (${size} bytes) listed by name only`);
+      } else {
+        content = buf.subarray(dataStart, dataEnd);
+        budget.inflated += size;
+      }
+    }
+    members.push(makeMember(ctx, part, [name], content));
+  }
+  return members;
+}
+
+function expandPart(ctx: Ctx, part: ContentPart, out: ContentPart[]): void {
+  const tt = part.content.length > 0 ? detectType(part.content) : undefined;
+  const withType: ContentPart = tt && !part.trueType ? { ...part, trueType: tt.type } : part;
+  out.push(withType);
+  if (!tt || !tt.archive) return;
+  if (UNSUPPORTED.has(tt.type)) {
+    hit(ctx, 'unsupported', 'archive.unsupported', part, `${tt.description} not opened here`);
+    return;
+  }
+  const level = archiveLevel(part.path) + 1;
+  if (level > ctx.config.maxDepth) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `archive nested deeper than ${ctx.config.maxDepth} levels`);
+    return;
+  }
+  let members: ContentPart[] | undefined;
+  try {
+    members = openOne(ctx, withType, tt.type);
+  } catch (err) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `archive could not be read: ${(err as Error).message}`);
+    return;
+  }
+  for (const m of members ?? []) expandPart(ctx, m, out);
+}
+
+export function expandArchives(parts: ContentPart[], input: Partial<ArchivesConfig> | ArchivesConfig = {}): ExpandResult {
+  const config = archivesConfigSchema.parse(input);
+  const ctx: Ctx = { config, budget: { inflated: 0, members: 0 }, hits: [], hitKeys: new Set(), paths: new Set(parts.map((p) => p.path)) };
+  if (!config.enabled) return { parts: [...parts], hits: [] };
+  const out: ContentPart[] = [];
+  // Parts whose members are already in the list (the parser expanded them): leave them alone.
+  const expandedParents = new Set<string>();
+  for (const p of parts) {
+    const i = p?.path?.lastIndexOf('/archive:') ?? -1;
+    if (i > 0) expandedParents.add(p.path.slice(0, i));
+  }
+  for (const part of parts) {
+    if (!part || !(part.content instanceof Uint8Array)) {
+      if (part) out.push(part);
+      continue;
+    }
+    if (expandedParents.has(part.path)) {
+      out.push(part);
+      continue;
+    }
+    // Parts that crossed a worker boundary arrive as Uint8Array: view them as Buffers (no copy).
+    const p = Buffer.isBuffer(part.content) ? part : { ...part, content: asBuffer(part.content) };
+    expandPart(ctx, p, out);
+  }
+  return { parts: out, hits: ctx.hits };
+}

@@ -1,0 +1,136 @@
+// Reads a zip's end-of-central-directory record and central directory WITHOUT inflating anything:
+// entry count, names, declared sizes, flags. Used for guards before extraction and for cheap type
+// hints (OOXML, vbaProject.bin). Never allocates in proportion to declared sizes; never throws.
+
+export interface ZipDirEntry {
+  name: string;
+  /** Raw name bytes decoded as latin1 when the UTF-8 flag is not set (what many extractors show). */
+  nameLatin1: string;
+  flags: number;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+  encrypted: boolean;
+  directory: boolean;
+}
+
+export interface ZipDirectory {
+  /** Entry count as declared by the end record (may be larger than entries.length when capped). */
+  declaredEntries: number;
+  entries: ZipDirEntry[];
+  /** True when the listing stopped at maxEntries. */
+  truncated: boolean;
+  /** Set when the structure is broken (entries read so far are kept). */
+  error?: string;
+}
+
+const EOCD_SIG = 0x06054b50;
+const CEN_SIG = 0x02014b50;
+const ZIP64_LOC_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+
+/** Offset of the end-of-central-directory record, or -1. */
+export function findEocd(buf: Buffer): number {
+  if (buf.length < 22) return -1;
+  const min = Math.max(0, buf.length - 22 - 0xffff);
+  for (let i = buf.length - 22; i >= min; i--) {
+    if (buf[i] === 0x50 && buf.readUInt32LE(i) === EOCD_SIG) return i;
+  }
+  return -1;
+}
+
+export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipDirectory | undefined {
+  const eocd = findEocd(buf);
+  if (eocd < 0) return undefined;
+  let declared = buf.readUInt16LE(eocd + 10);
+  let cdSize = buf.readUInt32LE(eocd + 12);
+  let cdOffset = buf.readUInt32LE(eocd + 16);
+  // ZIP64: locator sits 20 bytes before the EOCD.
+  if (eocd >= 20 && buf.readUInt32LE(eocd - 20) === ZIP64_LOC_SIG) {
+    const z64 = Number(buf.readBigUInt64LE(eocd - 20 + 8));
+    if (z64 >= 0 && z64 + 56 <= buf.length && buf.readUInt32LE(z64) === ZIP64_EOCD_SIG) {
+      declared = Number(buf.readBigUInt64LE(z64 + 32));
+      cdSize = Number(buf.readBigUInt64LE(z64 + 40));
+      cdOffset = Number(buf.readBigUInt64LE(z64 + 48));
+    }
+  }
+  // A zip with data prepended (self-extractor, junk prefix): central directory offsets are relative
+  // to the archive start, which is (eocd - cdSize - cdOffset) bytes into the buffer.
+  let base = 0;
+  if (cdOffset + cdSize !== eocd && eocd - cdSize >= 0 && eocd - cdSize - cdOffset >= 0) {
+    base = eocd - cdSize - cdOffset;
+  }
+  const out: ZipDirectory = { declaredEntries: declared, entries: [], truncated: false };
+  let p = base + cdOffset;
+  while (p + 46 <= buf.length && buf.readUInt32LE(p) === CEN_SIG) {
+    if (out.entries.length >= maxEntries) {
+      out.truncated = true;
+      break;
+    }
+    const flags = buf.readUInt16LE(p + 8);
+    const method = buf.readUInt16LE(p + 10);
+    let compressedSize = buf.readUInt32LE(p + 20);
+    let size = buf.readUInt32LE(p + 24);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    let localOffset = buf.readUInt32LE(p + 42);
+    if (p + 46 + nameLen > buf.length) {
+      out.error = 'central directory entry runs past end of data';
+      break;
+    }
+    const raw = buf.subarray(p + 46, p + 46 + nameLen);
+    // ZIP64 extra field (id 1): real sizes when the 32-bit fields are 0xFFFFFFFF.
+    let e = p + 46 + nameLen;
+    const eEnd = Math.min(buf.length, e + extraLen);
+    while (e + 4 <= eEnd) {
+      const id = buf.readUInt16LE(e);
+      const len = buf.readUInt16LE(e + 2);
+      if (id === 1) {
+        let q = e + 4;
+        const qEnd = Math.min(eEnd, q + len);
+        if (size === 0xffffffff && q + 8 <= qEnd) { size = Number(buf.readBigUInt64LE(q)); q += 8; }
+        if (compressedSize === 0xffffffff && q + 8 <= qEnd) { compressedSize = Number(buf.readBigUInt64LE(q)); q += 8; }
+        if (localOffset === 0xffffffff && q + 8 <= qEnd) { localOffset = Number(buf.readBigUInt64LE(q)); q += 8; }
+      }
+      e += 4 + len;
+    }
+    const name = (flags & 0x800) !== 0 ? raw.toString('utf8') : decodeCp437ish(raw);
+    out.entries.push({
+      name,
+      nameLatin1: raw.toString('latin1'),
+      flags,
+      method,
+      compressedSize,
+      size,
+      localOffset: localOffset + base,
+      encrypted: (flags & 1) !== 0,
+      directory: name.endsWith('/') || name.endsWith('\\'),
+    });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  if (!out.truncated && !out.error && out.entries.length < Math.min(declared, maxEntries)) {
+    out.error = `central directory lists ${out.entries.length} of ${declared} declared entries`;
+  }
+  return out;
+}
+
+/** Names without the UTF-8 flag: ASCII stays ASCII; otherwise try UTF-8 (common in practice), else latin1. */
+function decodeCp437ish(raw: Buffer): string {
+  let ascii = true;
+  for (const b of raw) if (b > 0x7f) { ascii = false; break; }
+  if (ascii) return raw.toString('latin1');
+  const utf8 = raw.toString('utf8');
+  return utf8.includes('\uFFFD') ? raw.toString('latin1') : utf8;
+}
+
+/** Name stored in the local header at `offset` (may differ from the central directory's). */
+export function localHeaderName(buf: Buffer, offset: number): string | undefined {
+  if (offset < 0 || offset + 30 > buf.length || buf.readUInt32LE(offset) !== 0x04034b50) return undefined;
+  const nameLen = buf.readUInt16LE(offset + 26);
+  if (offset + 30 + nameLen > buf.length) return undefined;
+  const flags = buf.readUInt16LE(offset + 6);
+  const raw = buf.subarray(offset + 30, offset + 30 + nameLen);
+  return (flags & 0x800) !== 0 ? raw.toString('utf8') : decodeCp437ish(raw);
+}

@@ -1,0 +1,112 @@
+// The attachment ContentCheck: blocks parts by every name they carry (after normalisation against
+// evasion tricks) and by true type from content. Produces RuleHits only; never throws for bad input
+// and never decides the final verdict (the engine does).
+import type { RuleHit, RuleAction, SmtpReply } from '../../policy/types.js';
+import type { ConfiguredAction } from '../../config/common.js';
+import type { ContentCheck, ContentPart, ParsedMessage } from '../types.js';
+import { attachmentsConfigSchema, type AttachmentsConfig } from './config.js';
+import { detectType, type TrueType } from './magic.js';
+import { normaliseName, safeName } from './names.js';
+import { effectiveAttachmentRules, type AttachmentRules } from './rules-file.js';
+
+const COMPRESSION = new Set(['gz', 'gzip', 'xz', 'bz2', 'bz', 'lz', 'lzma', 'z', 'zst', 'lz4']);
+
+export interface AttachmentCheck extends ContentCheck {
+  /** The effective blocked-extension set (for diagnostics and `postern config show`). */
+  readonly rules: AttachmentRules;
+  /** Hits for one part (used by tests and by callers that check parts outside a message). */
+  checkPart(part: ContentPart): RuleHit[];
+}
+
+export function createAttachmentCheck(input: Partial<AttachmentsConfig> | AttachmentsConfig = {}): AttachmentCheck {
+  const config = attachmentsConfigSchema.parse(input);
+  const rules = effectiveAttachmentRules(config);
+  const blockedTypes = new Set(config.blockedTypes);
+
+  const reply = (action: RuleAction, name: string, why: string): SmtpReply | undefined => {
+    if (action !== 'reject' && action !== 'tempfail') return undefined;
+    if (config.reply) return config.reply;
+    const text = name ? `Attachment "${safeName(name)}" refused: ${why}` : `Attachment refused: ${why}`;
+    return action === 'reject' ? { code: 554, enhanced: '5.7.1', text } : { code: 451, enhanced: '4.7.1', text };
+  };
+
+  function checkPart(part: ContentPart): RuleHit[] {
+    const hits: RuleHit[] = [];
+    const seen = new Set<string>();
+    const emit = (key: keyof AttachmentsConfig['actions'], rule: string, name: string, detail: string, why: string): void => {
+      const configured: ConfiguredAction = config.actions[key];
+      if (configured === 'off') return;
+      const action = configured as RuleAction;
+      const where = name ? `part ${part.path} ${safeName(name)}` : `part ${part.path}`;
+      const k = `${rule}\0${where}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      const hit: RuleHit = { rule, action, detail, where };
+      const r = reply(action, name, why);
+      if (r) hit.reply = r;
+      hits.push(hit);
+    };
+
+    for (const name of part.names ?? []) {
+      if (typeof name !== 'string' || name.length === 0) continue;
+      const n = normaliseName(name);
+      const shown = safeName(name);
+      if (n.flags.bidi) emit('bidiName', 'attachment.bidi-name', name, `name "${shown}" contains bidi control characters`, 'name uses right-to-left tricks');
+      if (n.flags.invisible || n.flags.control) emit('invisibleName', 'attachment.invisible-name', name, `name "${shown}" contains invisible or control characters`, 'name contains hidden characters');
+      if (n.flags.clsid) emit('clsidName', 'attachment.clsid-name', name, `name "${shown}" carries a CLSID extension`, 'CLSID file name');
+      if (n.flags.length >= config.maxNameLength) emit('longName', 'attachment.long-name', name, `name is ${n.flags.length} characters long`, 'file name too long');
+      if (n.flags.longestSpaceRun >= config.maxSpaceRun) emit('paddedName', 'attachment.padded-name', name, `name has a run of ${n.flags.longestSpaceRun} spaces`, 'file name padded with spaces');
+      for (const v of n.variants) {
+        const exts = v.split('.').slice(1).map((e) => e.trim()).filter(Boolean);
+        const last = exts[exts.length - 1];
+        if (last && rules.blocked.has(last)) {
+          emit('blockedName', 'attachment.blocked-name', name, `extension .${last} (${rules.family.get(last) ?? 'blocked'}) in "${shown}"`, `.${last} files are not accepted`);
+          const prev = exts[exts.length - 2];
+          if (prev && rules.decoys.has(prev)) {
+            emit('doubleExtension', 'attachment.double-extension', name, `double extension .${prev}.${last} in "${shown}"`, 'disguised file name');
+          }
+        }
+        if (last && COMPRESSION.has(last) && exts.length >= 2) {
+          const prev = exts[exts.length - 2]!;
+          if (rules.blocked.has(prev)) {
+            emit('doubleExtension', 'attachment.double-extension', name, `.${prev} hidden by compression suffix .${last} in "${shown}"`, 'disguised file name');
+          }
+        }
+      }
+    }
+
+    let tt: TrueType | undefined;
+    if (part.content && part.content.length > 0) tt = detectType(part.content);
+    const type = tt?.type ?? part.trueType;
+    const firstName = part.names?.[0] ?? '';
+    if (type && blockedTypes.has(type)) {
+      const named = part.isAttachment || (part.names?.length ?? 0) > 0 || part.origin !== 'mime';
+      if (!(type === 'script' && config.scriptTypeNeedsName && !named)) {
+        const desc = tt?.description ?? type;
+        emit('blockedType', 'attachment.blocked-type', firstName, `content is ${desc} (${type}), declared ${part.contentType}`, `content is ${desc}`);
+      }
+    }
+    if (tt?.macros) {
+      emit('macro', 'attachment.macro', firstName, `${tt.description} contains macros`, 'document contains macros');
+    }
+    return hits;
+  }
+
+  return {
+    id: 'attachments',
+    rules,
+    checkPart,
+    run(message: ParsedMessage): RuleHit[] {
+      if (!config.enabled) return [];
+      const out: RuleHit[] = [];
+      for (const part of message.parts ?? []) {
+        try {
+          out.push(...checkPart(part));
+        } catch (e) {
+          out.push({ rule: 'attachment.error', action: config.failAction, detail: `attachment check failed: ${(e as Error).message}`, where: `part ${part.path}` });
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,213 @@
+// True file type from content (magic bytes), independent of the name or declared MIME type.
+// Small explicit table; every entry is covered by test/unit/attachments-magic.test.ts.
+// Must never throw or allocate in proportion to untrusted declared sizes.
+import { readZipDirectory, findEocd } from '../archives/zip-directory.js';
+import { MSI_CLSIDS, oleHasMacros, rawHasVbaMarker, readOleDirectory } from './ole.js';
+
+export interface TrueType {
+  /** Short stable id: "pe", "elf", "macho", "script", "lnk", "msi", "ole", "ooxml", "zip", "pdf", ... */
+  type: string;
+  /** Runs code when opened (native binaries, scripts, shortcuts, installers, HTA, Java classes). */
+  executable: boolean;
+  /** A container we may expand or that hides other files. */
+  archive: boolean;
+  /** Office document or container carrying macros (VBA, XLM, OpenDocument Basic). */
+  macros?: boolean;
+  /** Extra facts ("dll", "interpreter=/bin/sh", "javascript", "openaction", "prefixed"...). */
+  hints: string[];
+  description: string;
+}
+
+const T = (type: string, description: string, o: Partial<TrueType> = {}): TrueType => ({
+  type,
+  description,
+  executable: o.executable ?? false,
+  archive: o.archive ?? false,
+  hints: o.hints ?? [],
+  ...(o.macros !== undefined ? { macros: o.macros } : {}),
+});
+
+const startsWith = (buf: Buffer, bytes: number[] | string, at = 0): boolean => {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
+  return buf.length >= at + b.length && buf.subarray(at, at + b.length).equals(b);
+};
+
+const LNK_HEADER = [0x4c, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46];
+const ONENOTE_GUID = [0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3];
+
+export function detectType(input: Buffer | Uint8Array): TrueType {
+  try {
+    // Parts that crossed a worker boundary arrive as plain Uint8Array: view them as a Buffer.
+    const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    return detect(buf);
+  } catch {
+    return T('unknown', 'unreadable');
+  }
+}
+
+function detect(buf: Buffer): TrueType {
+  if (buf.length === 0) return T('empty', 'empty');
+  // --- native executables
+  if (startsWith(buf, 'MZ')) {
+    const pe = peInfo(buf);
+    if (pe) return T('pe', 'Windows PE executable', { executable: true, hints: pe });
+    return T('mz', 'DOS MZ executable', { executable: true });
+  }
+  if (startsWith(buf, [0x7f, 0x45, 0x4c, 0x46])) return T('elf', 'ELF executable', { executable: true });
+  const be = buf.length >= 4 ? buf.readUInt32BE(0) : 0;
+  if (be === 0xfeedface || be === 0xfeedfacf || be === 0xcefaedfe || be === 0xcffaedfe) {
+    return T('macho', 'Mach-O executable', { executable: true, hints: [be === 0xfeedfacf || be === 0xcffaedfe ? '64-bit' : '32-bit'] });
+  }
+  if (be === 0xcafebabe || be === 0xcafebabf) {
+    // Shared with Java class files: fat Mach-O has a small architecture count, Java a version >= 45.
+    const n = buf.length >= 8 ? buf.readUInt32BE(4) : 0;
+    if (n > 0 && n < 0x20) return T('macho', 'Mach-O universal binary', { executable: true, hints: ['fat'] });
+    if (be === 0xcafebabe) return T('java-class', 'Java class file', { executable: true });
+  }
+  if (be === 0xbebafeca) return T('macho', 'Mach-O universal binary (LE)', { executable: true, hints: ['fat'] });
+  if (startsWith(buf, '#!')) {
+    const line = buf.subarray(2, Math.min(buf.length, 200)).toString('latin1').split(/\r?\n/)[0]!.trim();
+    return T('script', 'script with interpreter line', { executable: true, hints: [`interpreter=${line}`] });
+  }
+  if (startsWith(buf, LNK_HEADER)) return T('lnk', 'Windows shortcut', { executable: true });
+  // --- OLE compound file: MSI installers, legacy Office (macros), others
+  if (startsWith(buf, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) {
+    const ole = readOleDirectory(buf);
+    if (ole && MSI_CLSIDS.has(ole.rootClsid)) return T('msi', 'Windows Installer package', { executable: true, hints: [ole.rootClsid] });
+    const macros = ole ? oleHasMacros(ole.names) || rawHasVbaMarker(buf) : rawHasVbaMarker(buf);
+    return T('ole', 'OLE compound document', { macros, hints: ole ? [] : ['directory-unreadable'] });
+  }
+  if (startsWith(buf, ONENOTE_GUID)) return T('onenote', 'OneNote section', { executable: true });
+  // --- archives and compressors
+  if (startsWith(buf, 'PK\x03\x04') || startsWith(buf, 'PK\x05\x06') || startsWith(buf, 'PK\x07\x08')) return zipKind(buf, []);
+  if (startsWith(buf, 'Rar!\x1a\x07\x01\x00')) return T('rar', 'RAR 5 archive', { archive: true, hints: ['rar5'] });
+  if (startsWith(buf, 'Rar!\x1a\x07\x00')) return T('rar', 'RAR 4 archive', { archive: true, hints: ['rar4'] });
+  if (startsWith(buf, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return T('7z', '7-Zip archive', { archive: true });
+  if (startsWith(buf, [0x1f, 0x8b, 0x08])) return T('gzip', 'gzip compressed', { archive: true });
+  if (startsWith(buf, 'BZh') && buf.length >= 10 && buf[3]! >= 0x31 && buf[3]! <= 0x39) {
+    if (startsWith(buf, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4) || startsWith(buf, [0x17, 0x72, 0x45, 0x38, 0x50, 0x90], 4)) {
+      return T('bzip2', 'bzip2 compressed', { archive: true });
+    }
+  }
+  if (startsWith(buf, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return T('xz', 'xz compressed', { archive: true });
+  if (startsWith(buf, [0x28, 0xb5, 0x2f, 0xfd])) return T('zstd', 'Zstandard compressed', { archive: true });
+  if (startsWith(buf, 'MSCF\0\0\0\0')) return T('cab', 'Microsoft Cabinet', { archive: true });
+  if (startsWith(buf, '**ACE**', 7)) return T('ace', 'ACE archive', { archive: true });
+  if (startsWith(buf, [0x60, 0xea]) && buf.length > 10) return T('arj', 'ARJ archive', { archive: true });
+  if (buf.length > 7 && startsWith(buf, '-lh', 2) && buf[6] === 0x2d) return T('lzh', 'LHA/LZH archive', { archive: true });
+  if (isTar(buf)) return T('tar', 'tar archive', { archive: true });
+  // --- disk images
+  for (const at of [0x8001, 0x8801, 0x9001]) {
+    if (startsWith(buf, 'CD001', at)) return T('iso', 'ISO 9660 disk image', { archive: true, executable: false });
+    if (startsWith(buf, 'BEA01', at) || startsWith(buf, 'NSR02', at) || startsWith(buf, 'NSR03', at)) return T('udf', 'UDF disk image', { archive: true });
+  }
+  if (startsWith(buf, 'vhdxfile')) return T('vhdx', 'Hyper-V VHDX disk image', { archive: true });
+  if (startsWith(buf, 'conectix') || (buf.length >= 512 && startsWith(buf, 'conectix', buf.length - 512))) {
+    return T('vhd', 'Virtual PC VHD disk image', { archive: true });
+  }
+  if (buf.length >= 512 && startsWith(buf, 'koly', buf.length - 512)) return T('dmg', 'Apple disk image', { archive: true });
+  // --- documents
+  const pdfAt = buf.subarray(0, 1024).indexOf('%PDF-');
+  if (pdfAt >= 0) return T('pdf', 'PDF document', { hints: pdfHints(buf) });
+  if (startsWith(buf, '{\\rt')) return T('rtf', 'Rich Text Format', { hints: buf.includes('\\objdata') || buf.includes('\\object') ? ['embedded-object'] : [] });
+  // --- images (common decoys)
+  if (startsWith(buf, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return T('png', 'PNG image');
+  if (startsWith(buf, [0xff, 0xd8, 0xff])) return T('jpeg', 'JPEG image');
+  if (startsWith(buf, 'GIF87a') || startsWith(buf, 'GIF89a')) return T('gif', 'GIF image');
+  if (startsWith(buf, 'RIFF') && startsWith(buf, 'WAVE', 8)) return T('wav', 'WAVE audio');
+  // --- a zip with data in front of it (self-extractors are caught as PE above)
+  const eocd = findEocd(buf);
+  if (eocd > 0 && buf.includes('PK\x03\x04')) {
+    const z = zipKind(buf, ['prefixed']);
+    if (z.type !== 'unknown') return z;
+  }
+  // --- text-ish markup
+  const head = buf.subarray(0, 4096).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').toLowerCase();
+  if (/<hta:application/.test(head)) return T('hta', 'HTML application (HTA)', { executable: true });
+  const trimmed = head.replace(/^[\s\0]+/, '');
+  if (/^<\?xml[^>]*>\s*(<!--[\s\S]*?-->\s*)*<svg/.test(trimmed) || trimmed.startsWith('<svg')) {
+    return T('svg', 'SVG image', { hints: htmlHints(buf) });
+  }
+  if (/^(<!doctype html|<html|<head|<body|<script|<iframe|<meta|<!--)/.test(trimmed)) {
+    return T('html', 'HTML document', { hints: htmlHints(buf) });
+  }
+  return T('unknown', 'unknown');
+}
+
+/** "MZ" with e_lfanew pointing at "PE\0\0": returns hints (dll/exe, machine), or undefined. */
+function peInfo(buf: Buffer): string[] | undefined {
+  if (buf.length < 0x40) return undefined;
+  const lfanew = buf.readUInt32LE(0x3c);
+  if (lfanew + 24 > buf.length) return undefined;
+  if (!startsWith(buf, 'PE\0\0', lfanew)) return undefined;
+  const machine = buf.readUInt16LE(lfanew + 4);
+  const characteristics = buf.readUInt16LE(lfanew + 22);
+  const hints = [(characteristics & 0x2000) !== 0 ? 'dll' : 'exe', `machine=0x${machine.toString(16)}`];
+  return hints;
+}
+
+function isTar(buf: Buffer): boolean {
+  if (buf.length < 512) return false;
+  if (startsWith(buf, 'ustar', 257)) return true;
+  // Old v7 tar: no magic, but the header checksum must match.
+  const field = buf.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/g, '').trim();
+  if (!/^[0-7]{1,7}$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : buf[i]!;
+  return sum === parseInt(field, 8) && buf[0] !== 0;
+}
+
+function zipKind(buf: Buffer, hints: string[]): TrueType {
+  const dir = readZipDirectory(buf, 5000);
+  if (!dir) return T('zip', 'zip archive', { archive: true, hints: [...hints, 'no-central-directory'] });
+  const names = dir.entries.map((e) => e.name);
+  const lower = names.map((n) => n.toLowerCase());
+  const enc = dir.entries.some((e) => e.encrypted);
+  const h = enc ? [...hints, 'encrypted'] : hints;
+  if (lower.includes('[content_types].xml')) {
+    const macros = lower.some((n) => n.endsWith('vbaproject.bin') || n.includes('/macrosheets/') || n.startsWith('xl/macrosheets'));
+    return T('ooxml', 'Office Open XML document', { archive: true, macros, hints: h });
+  }
+  if (lower.includes('mimetype') && lower.some((n) => n === 'content.xml' || n === 'meta-inf/manifest.xml')) {
+    const macros = lower.some((n) => n.startsWith('basic/') || n.startsWith('scripts/'));
+    return T('odf', 'OpenDocument file', { archive: true, macros, hints: h });
+  }
+  if (lower.includes('meta-inf/manifest.mf') || lower.some((n) => n.endsWith('.class'))) {
+    return T('jar', 'Java archive', { archive: true, executable: true, hints: h });
+  }
+  if (lower.includes('appxmanifest.xml') || lower.includes('appxmetadata/appxbundlemanifest.xml')) {
+    return T('msix', 'MSIX/AppX package', { archive: true, executable: true, hints: h });
+  }
+  return T('zip', 'zip archive', { archive: true, hints: h });
+}
+
+/** PDF names may hide letters as #xx escapes (/J#61vaScript): decode before matching. */
+function pdfHints(buf: Buffer): string[] {
+  const text = buf.subarray(0, 16 * 1024 * 1024).toString('latin1');
+  const found = new Set<string>();
+  const re = /\/([A-Za-z0-9#]{2,32})/g;
+  const want: Record<string, string> = {
+    javascript: 'javascript', js: 'javascript', openaction: 'openaction', aa: 'auto-action', launch: 'launch',
+    embeddedfile: 'embedded-file', richmedia: 'richmedia', xfa: 'xfa', submitform: 'submitform', uri: 'uri',
+  };
+  let m: RegExpExecArray | null;
+  let guard = 0;
+  while ((m = re.exec(text)) !== null && guard++ < 2_000_000) {
+    const name = m[1]!.replace(/#([0-9a-fA-F]{2})/g, (_, x: string) => String.fromCharCode(parseInt(x, 16))).toLowerCase();
+    const hint = want[name];
+    if (hint) found.add(hint);
+  }
+  return [...found].sort();
+}
+
+function htmlHints(buf: Buffer): string[] {
+  const t = buf.subarray(0, 4 * 1024 * 1024).toString('latin1').toLowerCase();
+  const hints: string[] = [];
+  if (t.includes('<script')) hints.push('script');
+  // HTML smuggling: script builds a Blob / data URL and triggers a download.
+  if ((t.includes('new blob') || t.includes('msSaveOrOpenBlob'.toLowerCase()) || t.includes('createobjecturl')) && (t.includes('.download') || t.includes('download='))) {
+    hints.push('smuggling');
+  }
+  if (/<form[^>]+action\s*=/.test(t) && t.includes('password')) hints.push('credential-form');
+  return hints;
+}

@@ -1,0 +1,150 @@
+// Config section for the MIME parser (src/content/mime): limits, RFC-conformance rules and the
+// ambiguity verdict. Every rule has an action (and a score when the action is 'score'); the special
+// action 'ambiguity' means "use the shared ambiguity verdict" (ambiguity.action / ambiguity.reply),
+// so switching every ambiguity kind from reject to quarantine is one key.
+// This file only describes settings; it must never read the environment or files.
+import { z } from 'zod';
+import { ruleActionSchema, smtpReplySchema } from '../../config/common.js';
+
+/** A rule's action: any rule action, or 'ambiguity' = the shared ambiguity verdict. */
+export const mimeRuleActionSchema = z.union([ruleActionSchema, z.literal('ambiguity')]);
+export type MimeRuleAction = z.infer<typeof mimeRuleActionSchema>;
+
+function rule(action: MimeRuleAction, score: number, why: string) {
+  return z
+    .object({
+      action: mimeRuleActionSchema.default(action).describe('What the rule does when it fires.'),
+      score: z.number().default(score).describe('Score added when action is "score".'),
+    })
+    .prefault({})
+    .describe(why);
+}
+
+function limitRule(limit: number, action: MimeRuleAction, score: number, why: string) {
+  return z
+    .object({
+      limit: z.number().int().positive().default(limit).describe('The limit; the rule fires above it.'),
+      action: mimeRuleActionSchema.default(action).describe('What the rule does when it fires.'),
+      score: z.number().default(score).describe('Score added when action is "score".'),
+    })
+    .prefault({})
+    .describe(why);
+}
+
+export const mimeConfigSchema = z
+  .object({
+    ambiguity: z
+      .object({
+        action: z
+          .enum(['reject', 'quarantine', 'score', 'log'])
+          .default('reject')
+          .describe(
+            'The ambiguity verdict: a message that mail programs may read differently from us is refused ' +
+              '(draft-chen-email-mime-ambiguity-defense, CVE-2024-28054). Set "quarantine" to hold instead.',
+          ),
+        score: z.number().default(10).describe('Score when the ambiguity action is "score".'),
+        reply: smtpReplySchema
+          .default({ code: 554, enhanced: '5.6.0', text: 'message refused: ambiguous MIME structure' })
+          .describe('Reply for an ambiguity reject.'),
+      })
+      .prefault({})
+      .describe('Shared verdict for every rule whose action is "ambiguity".'),
+    malformedReply: smtpReplySchema
+      .default({ code: 554, enhanced: '5.6.0', text: 'message refused: malformed MIME structure' })
+      .describe('Reply for rejects of malformed messages (limits exceeded, hard line length).'),
+
+    // ---- ambiguity kinds ----
+    duplicateBoundary: rule('ambiguity', 0,
+      'mime.ambiguous.duplicate-boundary: two boundary parameters (plain, RFC 2231, or from a lenient parse) ' +
+        'that both delimit parts in the body: parsers pick different ones (CVE-2024-28054). Never seen in the ' +
+        'benign corpus, so the ambiguity verdict.'),
+    boundaryUnclear: rule('ambiguity', 0,
+      'mime.ambiguous.boundary: the boundary a strict parser reads is not in the body, but a lenient reading ' +
+        '(quoting, escapes, comments, RFC 2231 forms) finds one that is. Mail programs differ; ambiguity verdict.'),
+    boundaryPrefix: rule('ambiguity', 0,
+      'mime.ambiguous.boundary-prefix: a boundary is a prefix of (or equal to) an enclosing one, or a delimiter ' +
+        'line matches only by prefix: RFC 2046 forbids it and parsers split differently. Ambiguity verdict.'),
+    duplicateContentType: rule('ambiguity', 0,
+      'mime.ambiguous.content-type: two Content-Type headers in one entity that disagree, or a type that ' +
+        'only a lenient parser reads as multipart. Ambiguity verdict.'),
+    encoding: rule('ambiguity', 0,
+      'mime.ambiguous.encoding: Content-Transfer-Encoding headers that disagree, or a value naming an encoding ' +
+        'in a non-standard way (lists, comments, x-uue, binhex) that some clients decode. Ambiguity verdict.'),
+    base64: rule('ambiguity', 0,
+      'mime.ambiguous.base64: base64 with data after "=" padding, or junk inside: decoders that stop and decoders ' +
+        'that skip produce different bytes. Ambiguity verdict.'),
+    filename: rule('ambiguity', 0,
+      'mime.ambiguous.filename: a part carries different file names (Content-Type name vs ' +
+        'Content-Disposition filename, duplicate parameters, RFC 2231 vs plain). All names go to ContentPart.names ' +
+        'and the hit uses the ambiguity verdict.'),
+    duplicateHeader: rule('ambiguity', 0,
+      'rfc.duplicate-header: a single-instance header (From, Sender, To, Subject, Date, Message-ID, Content-Type, ' +
+        'Content-Transfer-Encoding, MIME-Version) appears twice at top level with different values: mail ' +
+        'programs show different ones. Identical duplicates only score (duplicateHeaderSame).'),
+    duplicateHeaderSame: rule('score', 1,
+      'rfc.duplicate-header-same: a single-instance header repeated with the same value: broken but not ambiguous.'),
+    headerEnd: rule('ambiguity', 0,
+      'mime.ambiguous.header-end: a part header holds a line that is neither a field nor a continuation, or a ' +
+        'part begins with a blank line followed by fields: parsers end the header in different places.'),
+    bareCrStructure: rule('ambiguity', 0,
+      'mime.ambiguous.bare-cr: reading bare CR as a line end changes the MIME structure (headers or ' +
+        'boundaries hidden behind CR): mail programs that split on CR see other parts.'),
+    missingCloseBoundary: rule('score', 1,
+      'mime.missing-close-boundary: a multipart without its closing delimiter. Common in real mail (truncated ' +
+        'or sloppy generators) and every parser reads to the end, so it scores rather than rejects.'),
+    noBoundary: rule('score', 1,
+      'mime.no-boundary: a multipart whose boundary never occurs in the body (or is missing); its body is ' +
+        'scanned as one text part. Scores: broken senders do this.'),
+    partial: rule('ambiguity', 0,
+      'mime.partial: message/partial fragments are reassembled by some clients only (CVE-2002-1121) and ' +
+        'cannot be scanned whole; refused like MailScanner "Allow Partial Messages = no".'),
+    externalBody: rule('ambiguity', 0,
+      'mime.external-body: message/external-body points at content we cannot scan; refused by default ' +
+        '(MailScanner "Allow External Message Bodies = no").'),
+    unknownEncoding: rule('score', 1,
+      'mime.unknown-encoding: an unrecognised transfer encoding with no known encoding named in it (e.g. "8-bit"); ' +
+        'the body is scanned undecoded. Scores.'),
+    undecodable: rule('ambiguity', 0,
+      'mime.undecodable: content in an encoding we cannot decode (BinHex) so it cannot be scanned.'),
+
+    // ---- RFC conformance ----
+    lineLength: limitRule(998, 'score', 1,
+      'rfc.line-length: a line longer than 998 octets (RFC 5322 2.1.1). Common in sloppy HTML mail: scores.'),
+    lineLengthHard: limitRule(10000, 'reject', 0,
+      'rfc.line-length-hard: a line far beyond the RFC limit; MTAs split or refuse such lines, so views differ.'),
+    mimeHeaderLength: limitRule(1024, 'reject', 0,
+      'rfc.mime-header-length: a Content-Type or Content-Disposition header longer than this after unfolding: ' +
+        'a parser-exhaustion trick, no real sender needs it.'),
+    headerLength: limitRule(65536, 'reject', 0,
+      'rfc.header-length: any single header longer than this after unfolding.'),
+    headerCount: limitRule(1000, 'reject', 0,
+      'rfc.header-count: more header fields than this in one entity.'),
+    mimeParts: limitRule(1000, 'reject', 0,
+      'rfc.mime-parts: more MIME entities than this; parsing stops at the limit.'),
+    mimeDepth: limitRule(20, 'reject', 0,
+      'rfc.mime-depth: multipart / message nesting deeper than this; deeper content is not parsed.'),
+    nul: rule('score', 1, 'rfc.nul: NUL bytes in the message (RFC 5322 forbids them; clients truncate differently).'),
+    bareCr: rule('score', 1, 'rfc.bare-cr: CR not followed by LF (line-ending confusion between parsers).'),
+    eightBitHeader: rule('score', 1,
+      'rfc.8bit-header: 8-bit bytes in top-level headers while the session did not use SMTPUTF8.'),
+    missingFrom: rule('score', 1, 'rfc.missing-from: no From header (RFC 5322 requires it).'),
+    missingDate: rule('score', 1, 'rfc.missing-date: no Date header (RFC 5322 requires it).'),
+
+    // ---- resource bounds (not rules) ----
+    maxTextBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024)
+      .describe('Largest text part turned into UTF-8 text for content rules; longer ones are cut (bytes stay whole).'),
+    maxReadings: z
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .describe('Most alternative readings (boundary choices, encodings) followed per entity: bounds union scanning.'),
+  })
+  .prefault({});
+
+export type MimeConfig = z.infer<typeof mimeConfigSchema>;
+export type MimeConfigInput = z.input<typeof mimeConfigSchema>;

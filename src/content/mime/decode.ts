@@ -1,0 +1,329 @@
+// Transfer-encoding and charset decoders for the MIME parser: lenient base64 (reports what a strict
+// decoder would disagree on), quoted-printable, uuencode, RFC 2047 words and charset → UTF-8.
+// Pure functions over buffers/strings; they must never throw on bad input.
+import iconv from 'iconv-lite';
+
+const B64 = new Int16Array(256).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => {
+  B64[c.charCodeAt(0)] = i;
+});
+// base64url alphabet is accepted too by some decoders
+B64['-'.charCodeAt(0)] = 62;
+B64['_'.charCodeAt(0)] = 63;
+
+export interface Base64Result {
+  /** Bytes decoded skipping junk and continuing after "=" padding. */
+  data: Buffer;
+  /** Bytes a decoder that stops at the first "=" produces (only when it differs). */
+  stopped?: Buffer;
+  /** Count of bytes that are neither alphabet, padding nor whitespace. */
+  junk: number;
+  /** True when alphabet data follows "=" padding. */
+  dataAfterPad: boolean;
+}
+
+/** Lenient base64: skips whitespace and junk, resumes after padding (and reports both). */
+export function decodeBase64(src: Buffer): Base64Result {
+  const out = Buffer.allocUnsafe(Math.floor((src.length * 3) / 4) + 3);
+  let o = 0;
+  let acc = 0;
+  let n = 0;
+  let junk = 0;
+  let padSeen = false;
+  let stopAt = -1;
+  let dataAfterPad = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    const v = B64[c]!;
+    if (v >= 0) {
+      if (padSeen) {
+        dataAfterPad = true;
+        padSeen = false;
+      }
+      acc = (acc << 6) | v;
+      n++;
+      if (n === 4) {
+        out[o++] = (acc >> 16) & 255;
+        out[o++] = (acc >> 8) & 255;
+        out[o++] = acc & 255;
+        acc = 0;
+        n = 0;
+      }
+    } else if (c === 61) {
+      // '=': flush a partial quantum
+      if (n === 2) out[o++] = (acc >> 4) & 255;
+      else if (n === 3) {
+        out[o++] = (acc >> 10) & 255;
+        out[o++] = (acc >> 2) & 255;
+      }
+      if (stopAt < 0) stopAt = o;
+      acc = 0;
+      n = 0;
+      padSeen = true;
+    } else if (c === 32 || c === 9 || c === 10 || c === 13) {
+      // whitespace
+    } else {
+      junk++;
+    }
+  }
+  if (n === 2) out[o++] = (acc >> 4) & 255;
+  else if (n === 3) {
+    out[o++] = (acc >> 10) & 255;
+    out[o++] = (acc >> 2) & 255;
+  }
+  const data = out.subarray(0, o);
+  const res: Base64Result = { data, junk, dataAfterPad };
+  if (dataAfterPad && stopAt >= 0 && stopAt < o) res.stopped = Buffer.from(out.subarray(0, stopAt));
+  return res;
+}
+
+/**
+ * Base64 decoded line by line, each line on its own, dropping an incomplete quantum at a line end
+ * (what decoders that restart per line do). `oddLines` counts lines (before the last) whose alphabet
+ * length is not a multiple of 4: only then does this reading differ from the stream reading.
+ */
+export function decodeBase64PerLine(src: Buffer): { data: Buffer; oddLines: number } {
+  const chunks: Buffer[] = [];
+  let oddLines = 0;
+  let start = 0;
+  let lastOdd = false;
+  while (start < src.length) {
+    let end = src.indexOf(10, start);
+    if (end < 0) end = src.length;
+    let n = 0;
+    for (let i = start; i < end; i++) if (B64[src[i]!]! >= 0) n++;
+    if (n % 4 !== 0) {
+      oddLines++;
+      lastOdd = true;
+      // keep only whole quanta of this line
+      let keep = n - (n % 4);
+      let stop = start;
+      while (stop < end && keep > 0) {
+        if (B64[src[stop]!]! >= 0) keep--;
+        stop++;
+      }
+      chunks.push(decodeBase64(src.subarray(start, stop)).data);
+    } else {
+      if (n) lastOdd = false;
+      chunks.push(decodeBase64(src.subarray(start, end)).data);
+    }
+    start = end + 1;
+  }
+  // a short last line is normal (padding may be missing)
+  if (lastOdd) oddLines--;
+  return { data: Buffer.concat(chunks), oddLines };
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * The strict reading of quoted-printable: only "=" + two upper-case hex digits is an escape; any other
+ * "=" sequence is dropped (with the whitespace or two characters after it) as some decoders do.
+ */
+export function decodeQuotedPrintableDrop(src: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(src.length);
+  let o = 0;
+  const len = src.length;
+  const upHex = (c: number | undefined): boolean => c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 70));
+  for (let i = 0; i < len; i++) {
+    const c = src[i]!;
+    if (c !== 61) {
+      out[o++] = c;
+      continue;
+    }
+    let j = i + 1;
+    while (j < len && (src[j] === 32 || src[j] === 9)) j++;
+    if (j < len && src[j] === 13 && src[j + 1] === 10) {
+      i = j + 1;
+      continue;
+    }
+    if (j >= len || src[j] === 10) {
+      i = j;
+      continue;
+    }
+    if (j > i + 1) {
+      i = j - 1; // "=" + whitespace: dropped
+      continue;
+    }
+    if (upHex(src[i + 1]) && upHex(src[i + 2])) {
+      out[o++] = (hexVal(src[i + 1]!) << 4) | hexVal(src[i + 2]!);
+      i += 2;
+      continue;
+    }
+    if (hexVal(src[i + 1]!) >= 0 && i + 2 < len && hexVal(src[i + 2]!) >= 0) {
+      i += 2; // lower-case escape: invalid, dropped
+      continue;
+    }
+    // lone "=": dropped
+  }
+  return out.subarray(0, o);
+}
+
+export interface QpResult {
+  data: Buffer;
+  /** "=" sequences that are not a soft break or two upper-case hex digits (lower-case ones are decoded). */
+  invalid: number;
+}
+
+/** Quoted-printable (RFC 2045 6.7), lenient: lower-case hex accepted, invalid "=" kept literally. */
+export function decodeQuotedPrintable(src: Buffer): QpResult {
+  const out = Buffer.allocUnsafe(src.length);
+  let o = 0;
+  let invalid = 0;
+  const len = src.length;
+  for (let i = 0; i < len; i++) {
+    const c = src[i]!;
+    if (c === 61) {
+      // soft line break: "=" then optional whitespace then (CR)LF
+      let j = i + 1;
+      while (j < len && (src[j] === 32 || src[j] === 9)) j++;
+      if (j < len && src[j] === 13 && src[j + 1] === 10) {
+        i = j + 1;
+        continue;
+      }
+      if (j < len && src[j] === 10) {
+        i = j;
+        continue;
+      }
+      if (j >= len) break;
+      const h = i + 2 < len ? hexVal(src[i + 1]!) : -1;
+      const l = i + 2 < len + 1 && i + 2 < len ? hexVal(src[i + 2]!) : -1;
+      if (h >= 0 && l >= 0) {
+        if (src[i + 1]! >= 97 || src[i + 2]! >= 97) invalid++; // lower-case hex: decoded, but not RFC
+        out[o++] = (h << 4) | l;
+        i += 2;
+        continue;
+      }
+      invalid++;
+      out[o++] = c;
+      continue;
+    }
+    if (c === 13 && src[i + 1] === 10) {
+      // strip trailing whitespace before a hard break (RFC 2045)
+      while (o > 0 && (out[o - 1] === 32 || out[o - 1] === 9)) o--;
+      out[o++] = 13;
+      out[o++] = 10;
+      i++;
+      continue;
+    }
+    out[o++] = c;
+  }
+  return { data: out.subarray(0, o), invalid };
+}
+
+/** Decodes the body of one uuencoded block (lines between "begin" and "end"). */
+export function decodeUuLines(lines: string[]): Buffer {
+  const chunks: number[] = [];
+  for (const line of lines) {
+    if (line.length === 0) continue;
+    const n = (line.charCodeAt(0) - 32) & 63;
+    if (n === 0) continue;
+    const bytes: number[] = [];
+    for (let i = 1; i + 3 < line.length + 3 && bytes.length < n; i += 4) {
+      const c = [0, 1, 2, 3].map((k) => ((line.charCodeAt(i + k) || 32) - 32) & 63);
+      bytes.push(((c[0]! << 2) | (c[1]! >> 4)) & 255, ((c[1]! << 4) | (c[2]! >> 2)) & 255, ((c[2]! << 6) | c[3]!) & 255);
+    }
+    for (let k = 0; k < n && k < bytes.length; k++) chunks.push(bytes[k]!);
+  }
+  return Buffer.from(chunks);
+}
+
+const CHARSET_ALIASES: Record<string, string> = {
+  'ks_c_5601-1987': 'euc-kr',
+  ks_c_5601: 'euc-kr',
+  'x-unknown': 'windows-1252',
+  unknown: 'windows-1252',
+  'unknown-8bit': 'windows-1252',
+  'us-ascii': 'windows-1252',
+  ascii: 'windows-1252',
+  'ansi_x3.4-1968': 'windows-1252',
+  default: 'windows-1252',
+  'x-user-defined': 'windows-1252',
+  utf8: 'utf-8',
+  'iso-8859-8-i': 'iso-8859-8',
+  cp1252: 'windows-1252',
+  latin1: 'windows-1252',
+};
+
+const decoderCache = new Map<string, InstanceType<typeof TextDecoder> | null>();
+
+/** Converts bytes in `charset` to a JS string. Unknown charsets fall back to UTF-8 / windows-1252. */
+export function decodeCharset(buf: Uint8Array, charset: string | undefined): string {
+  let cs = (charset ?? 'utf-8').trim().toLowerCase().replace(/^["']|["']$/g, '');
+  if (!cs) cs = 'utf-8';
+  cs = CHARSET_ALIASES[cs] ?? cs;
+  let dec = decoderCache.get(cs);
+  if (dec === undefined) {
+    try {
+      dec = new TextDecoder(cs, { fatal: false });
+    } catch {
+      dec = null;
+    }
+    if (decoderCache.size < 256) decoderCache.set(cs, dec);
+  }
+  if (dec) return dec.decode(buf);
+  if (iconv.encodingExists(cs)) {
+    try {
+      return iconv.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), cs);
+    } catch {
+      /* fall through */
+    }
+  }
+  return decodeUtf8OrLatin1(buf);
+}
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const win1252 = new TextDecoder('windows-1252');
+
+/** UTF-8 when the bytes are valid UTF-8, otherwise windows-1252 (what mail programs guess). */
+export function decodeUtf8OrLatin1(buf: Uint8Array): string {
+  try {
+    return utf8Fatal.decode(buf);
+  } catch {
+    return win1252.decode(buf);
+  }
+}
+
+/** Decodes RFC 2047 encoded words in a header value (adjacent words joined, whitespace between dropped). */
+export function decodeWords(value: string): string {
+  if (!value.includes('=?')) return value;
+  const re = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)\?=/g;
+  let out = '';
+  let last = 0;
+  let prevWasWord = false;
+  let m: RegExpExecArray | null;
+  // join adjacent words of one charset before decoding, so multi-byte characters split across words survive
+  let pendingCs = '';
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    if (pending.length) out += decodeCharset(Buffer.concat(pending), pendingCs);
+    pending = [];
+  };
+  while ((m = re.exec(value)) !== null) {
+    const between = value.slice(last, m.index);
+    if (!(prevWasWord && /^\s*$/.test(between))) {
+      flush();
+      out += between;
+    }
+    const cs = m[1]!.split('*')[0]!;
+    const enc = m[2]!.toLowerCase();
+    const text = m[3]!;
+    const bytes =
+      enc === 'b'
+        ? decodeBase64(Buffer.from(text, 'latin1')).data
+        : decodeQuotedPrintable(Buffer.from(text.replace(/_/g, ' '), 'latin1')).data;
+    if (pending.length && cs.toLowerCase() !== pendingCs.toLowerCase()) flush();
+    pendingCs = cs;
+    pending.push(Buffer.from(bytes));
+    last = re.lastIndex;
+    prevWasWord = true;
+  }
+  flush();
+  out += value.slice(last);
+  return out;
+}

@@ -1,0 +1,561 @@
+// The MIME parser: raw message → ParsedMessage (decoded leaf parts, top-level headers, parser hits).
+// It walks the raw structure itself (mailparser hides the disagreements we must see), follows every
+// plausible reading of an ambiguous structure (all boundary choices, all encodings, all names) so later
+// checks scan the union, and records ambiguity / RFC-conformance / limit hits. It never throws on bad
+// input, keeps one decoded copy per part, and bounds work by the configured limits.
+import { gunzipSync } from 'node:zlib';
+import type { HeaderField } from '../../policy/types.js';
+import type { ContentPart, ParsedMessage } from '../types.js';
+import { mimeConfigSchema, type MimeConfig } from './config.js';
+import { decodeBase64, decodeBase64PerLine, decodeCharset, decodeQuotedPrintable, decodeQuotedPrintableDrop } from './decode.js';
+import { decodeUuBody, detectTrueType, findUuencoded, htmlToText, parseTnef } from './extract.js';
+import {
+  headerText, looseNormalize, paramValues, parseNaive, parseStructured, readHeaderBlock, readHeaderBlockLenient,
+  type RawHeader, type StructuredValue,
+} from './headers.js';
+import { HitSink } from './hits.js';
+import { checkHeaders, checkRawLines } from './rfc.js';
+
+export interface ParseOptions {
+  config?: MimeConfig;
+  /** True when the message came in an SMTPUTF8 transaction (8-bit headers are then legal). */
+  smtputf8?: boolean;
+}
+
+interface Ctx {
+  config: MimeConfig;
+  sink: HitSink;
+  parts: ContentPart[];
+  entities: number;
+  stopped: boolean;
+  depthHit: boolean;
+  encrypted: boolean;
+  signed: boolean;
+  /** Leaves already emitted, keyed by buffer id + offsets + encoding (dedupe across readings). */
+  seen: Set<string>;
+  bufIds: WeakMap<Buffer, number>;
+  nextBufId: number;
+  smtputf8: boolean;
+}
+
+const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+/** Parses a raw message. Never throws on bad input: problems become hits. */
+export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
+  const config = options.config ?? mimeConfigSchema.parse(undefined);
+  return parseMessageSync(raw, config, options.smtputf8 ?? false);
+}
+
+/** Synchronous core of parseMessage (for worker threads and benchmarks). */
+export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = false): ParsedMessage {
+  const sink = new HitSink(config);
+  const ctx: Ctx = {
+    config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
+    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8,
+  };
+  let headers: HeaderField[] = [];
+  let subject = '';
+  try {
+    const top = readHeaderBlock(raw, 0, raw.length);
+    const present = top.headers.filter((h) => h);
+    headers = present.map((h) => ({ name: h.name, value: safeText(h.value) }));
+    const subj = present.find((h) => h.key === 'subject');
+    subject = subj ? safeText(subj.value).normalize('NFKC') : '';
+    checkRawLines(raw, top.bodyStart, config, sink);
+    checkHeaders(top.headers, 'message', true, smtputf8, config, sink);
+    parseEntity(raw, 0, raw.length, 1, '', ctx, [], 'text/plain', top);
+    if (sink.has('rfc.bare-cr') && !ctx.stopped) crReading(raw, config, smtputf8, ctx);
+  } catch (err) {
+    // A parser bug must not let a message through unexamined: report it as malformed.
+    sink.add('mimeParts', 'mime.parse-error', `parser error: ${(err as Error)?.message ?? String(err)}`, 'message');
+  }
+  return { headers, subject, parts: ctx.parts, hits: sink.hits, encrypted: ctx.encrypted, signed: ctx.signed };
+}
+
+/**
+ * Second reading for messages with bare CR: CR taken as a line end (same length, so offsets hold).
+ * Parts that only this reading shows are added (path prefix "cr:") with an ambiguity hit.
+ */
+function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx): void {
+  const alt = Buffer.from(raw);
+  for (let i = alt.indexOf(13); i >= 0; i = alt.indexOf(13, i + 1)) if (alt[i + 1] !== 10) alt[i] = 10;
+  const quiet = new HitSink({ ...config });
+  const c2: Ctx = { ...ctx, sink: quiet, parts: [], entities: 0, stopped: false, depthHit: false, seen: new Set(), bufIds: new WeakMap(), nextBufId: 0 };
+  const top = readHeaderBlock(alt, 0, alt.length);
+  parseEntity(alt, 0, alt.length, 1, '', c2, [], 'text/plain', top);
+  ctx.encrypted ||= c2.encrypted;
+  ctx.signed ||= c2.signed;
+  let added = 0;
+  for (const p of c2.parts) {
+    if (p.content.length === 0 || ctx.parts.some((q) => q.content.equals(p.content))) continue;
+    if (ctx.parts.length >= config.mimeParts.limit) break;
+    ctx.parts.push({ ...p, path: `cr:${p.path}` });
+    added++;
+  }
+  if (added) {
+    ctx.sink.add('bareCrStructure', 'mime.ambiguous.bare-cr',
+      `${added} part(s) appear only when bare CR is read as a line end`, 'message');
+  }
+}
+
+function safeText(latin1: string): string {
+  try {
+    return headerText(latin1);
+  } catch {
+    return latin1;
+  }
+}
+
+function whereOf(path: string): string {
+  return path ? `part ${path}` : 'message';
+}
+
+function childPath(path: string, i: number): string {
+  return path ? `${path}.${i}` : String(i);
+}
+
+function parseEntity(
+  buf: Buffer, start: number, end: number, depth: number, path: string, ctx: Ctx,
+  boundaries: string[], defaultType: string, pre?: ReturnType<typeof readHeaderBlock>, lenient = false,
+): void {
+  if (ctx.stopped) return;
+  const { config, sink } = ctx;
+  ctx.entities++;
+  if (ctx.entities > config.mimeParts.limit) {
+    sink.add('mimeParts', 'rfc.mime-parts', `more than ${config.mimeParts.limit} MIME entities; rest not parsed`, whereOf(path));
+    ctx.stopped = true;
+    return;
+  }
+  if (depth > config.mimeDepth.limit) {
+    if (!ctx.depthHit) sink.add('mimeDepth', 'rfc.mime-depth', `MIME nesting deeper than ${config.mimeDepth.limit}`, whereOf(path));
+    ctx.depthHit = true;
+    return;
+  }
+  const hb = pre ?? readHeaderBlock(buf, start, end);
+  const where = whereOf(path);
+  if (!lenient) {
+    const alt = readHeaderBlockLenient(buf, start, end, hb);
+    if (alt && depth > 1) {
+      sink.add('headerEnd', 'mime.ambiguous.header-end',
+        hb.noBlankLine ? 'a part header contains a line that is not a header field: parsers end the header at different lines'
+          : 'a part begins with a blank line followed by header fields: parsers disagree on its headers', where);
+      parseEntity(buf, start, end, depth, `${path}~h`, ctx, boundaries, defaultType, alt, true);
+      ctx.entities--;
+    }
+  }
+  if (!pre && !lenient) checkHeaders(hb.headers, where, false, ctx.smtputf8, config, sink);
+  const hs = hb.headers.filter((h): h is RawHeader => !!h);
+  const ctHeaders = hs.filter((h) => h.key === 'content-type');
+  const strict = ctHeaders.map((h) => parseStructured(h.value));
+  const naive = ctHeaders.map((h) => parseNaive(h.value));
+  const first = strict[0];
+  let type = first && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(first.value) ? first.value : defaultType;
+  const types = new Set(strict.map((s) => s.value));
+  if (types.size > 1) {
+    sink.add('duplicateContentType', 'mime.ambiguous.content-type', `${ctHeaders.length} Content-Type headers: ${[...types].join(', ')}`, where);
+  }
+  const bodyStart = hb.bodyStart;
+
+  // ---- multipart (strictly, or in some reading) ----
+  const rawCt = ctHeaders.map((h) => h.value).join(' ');
+  const strictMulti = type.startsWith('multipart/');
+  const hasBoundaryParam = [...strict, ...naive].some((v) => v.params.some((p) => p.name === 'boundary'));
+  const looseMulti = !strictMulti && (strict.some((s) => s.value.startsWith('multipart/')) || /multi|=\?|boundary/i.test(rawCt) || hasBoundaryParam || ctHeaders.length === 0);
+  if (strictMulti || looseMulti) {
+    const done = parseMultipart(buf, bodyStart, end, depth, path, ctx, boundaries, strict, naive, rawCt, type, strictMulti, ctHeaders.length === 0);
+    if (strictMulti) {
+      if (type === 'multipart/signed') ctx.signed = true;
+      if (type === 'multipart/encrypted') ctx.encrypted = true;
+      if (done) return;
+      // no delimiter found at all: scan the body as one text part
+      type = 'text/plain';
+    } else if (done) {
+      sink.add('duplicateContentType', 'mime.ambiguous.content-type',
+        ctHeaders.length ? `Content-Type "${clip(rawCt)}" is not multipart to a strict parser but splits into parts when read leniently`
+          : 'no Content-Type, but the body is MIME multipart structure that some mail programs show as parts', where);
+    }
+  }
+
+  // ---- message/* ----
+  if (type === 'message/partial') sink.add('partial', 'mime.partial', 'message/partial fragment: cannot be scanned whole', where);
+  if (type === 'message/external-body') sink.add('externalBody', 'mime.external-body', 'message/external-body: content is elsewhere', where);
+
+  const leaf = leafReadings(buf, bodyStart, end, hs, path, ctx);
+  const isMessage = type === 'message/rfc822' || type === 'message/global' || type === 'message/news';
+  emitLeaf(buf, bodyStart, end, hs, strict, naive, type, depth, path, ctx, leaf, isMessage);
+  if (isMessage && !ctx.stopped) {
+    for (const r of leaf) {
+      const inner = r.data;
+      const ib = readHeaderBlock(inner, 0, inner.length);
+      checkHeaders(ib.headers, `part ${path || '1'}`, false, ctx.smtputf8, config, sink);
+      parseEntity(inner, 0, inner.length, depth + 1, path ? `${path}.1` : '1', ctx, [], 'text/plain', ib);
+      break; // the inner message is parsed once (readings of its encoding are rare and scanned as bytes)
+    }
+  }
+}
+
+function clip(s: string, n = 120): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+interface Delim {
+  lineStart: number;
+  lineEnd: number;
+  next: number;
+  close: boolean;
+}
+
+/** Delimiter lines of boundary `b` in buf[start,end). `prefix`: accept a line that only starts with --b. */
+function findDelimiters(buf: Buffer, start: number, end: number, b: string, prefix: boolean): { delims: Delim[]; prefixOnly: number } {
+  const delims: Delim[] = [];
+  let prefixOnly = 0;
+  const marker = Buffer.from(`--${b}`, 'latin1');
+  let pos = start;
+  while (pos < end) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0 || nl >= end) nl = end;
+    if (buf[pos] === 45 && buf[pos + 1] === 45 && nl - pos >= marker.length && buf.compare(marker, 0, marker.length, pos, pos + marker.length) === 0) {
+      let i = pos + marker.length;
+      let close = false;
+      if (buf[i] === 45 && buf[i + 1] === 45) {
+        close = true;
+        i += 2;
+      }
+      let rest = i;
+      while (rest < nl && (buf[rest] === 32 || buf[rest] === 9 || buf[rest] === 13)) rest++;
+      if (rest === nl) delims.push({ lineStart: pos, lineEnd: nl, next: nl < end ? nl + 1 : end, close });
+      else {
+        prefixOnly++;
+        if (prefix) delims.push({ lineStart: pos, lineEnd: nl, next: nl < end ? nl + 1 : end, close });
+      }
+    }
+    pos = nl + 1;
+  }
+  return { delims, prefixOnly };
+}
+
+/** Delimiter-looking tokens in a body: "--X" lines, X without trailing "--" and whitespace. */
+function discoverTokens(buf: Buffer, start: number, end: number, max = 64): Map<string, number> {
+  const tokens = new Map<string, number>();
+  let pos = start;
+  while (pos < end) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0 || nl >= end) nl = end;
+    if (buf[pos] === 45 && buf[pos + 1] === 45 && nl - pos > 2 && nl - pos < 200) {
+      let t = buf.toString('latin1', pos + 2, nl).replace(/[\s]+$/, '');
+      if (t.endsWith('--')) t = t.slice(0, -2);
+      if (t.length >= 1) {
+        if (tokens.has(t)) tokens.set(t, tokens.get(t)! + 1);
+        else if (tokens.size < max) tokens.set(t, 1);
+      }
+    }
+    pos = nl + 1;
+  }
+  return tokens;
+}
+
+/** Splits and parses a multipart; returns false when no reading finds any delimiter. */
+function parseMultipart(
+  buf: Buffer, bodyStart: number, end: number, depth: number, path: string, ctx: Ctx, outer: string[],
+  strict: StructuredValue[], naive: StructuredValue[], rawCt: string, type: string, strictMulti: boolean, noCt: boolean,
+): boolean {
+  const { sink, config } = ctx;
+  const where = whereOf(path);
+  // candidate boundaries: strict reading first, then every other reading
+  const strictB = strict.length ? paramValues(strict[0]!.params, 'boundary') : [];
+  const cands: string[] = [];
+  const add = (v: string, allowEmpty = false): void => {
+    const t = v.replace(/[ \t\r\n]+$/, '');
+    if ((t || allowEmpty) && t.length <= 200 && !cands.includes(t)) cands.push(t);
+  };
+  strictB.forEach((v) => add(v, true));
+  const explicitCount = new Set<string>();
+  for (const s of [...strict, ...naive]) for (const v of paramValues(s.params, 'boundary')) {
+    add(v, true);
+    explicitCount.add(v.trim());
+  }
+  const tokens = discoverTokens(buf, bodyStart, end);
+  // tokens that appear in the Content-Type value (after removing quoting, escapes and %-encoding):
+  // a lenient parser may take them
+  const normCt = looseNormalize(rawCt);
+  for (const [t, n] of tokens) {
+    if (noCt ? n >= 2 : t.length >= 3 && normCt.includes(looseNormalize(t))) add(t);
+  }
+
+  type Reading = { b: string; delims: Delim[] };
+  const readings: Reading[] = [];
+  let prefixTotal = 0;
+  for (const b of cands) {
+    if (readings.length >= config.maxReadings) break;
+    const { delims, prefixOnly } = findDelimiters(buf, bodyStart, end, b, false);
+    prefixTotal += prefixOnly;
+    if (delims.length) readings.push({ b, delims });
+  }
+  if (noCt) {
+    // without a Content-Type, only structure that looks like MIME parts counts
+    const looksMime = (r: Reading): boolean => r.delims.some((d) => /^content-[a-z-]+[ \t]*:/i.test(buf.toString('latin1', d.next, Math.min(end, d.next + 40))));
+    for (let i = readings.length - 1; i >= 0; i--) if (!looksMime(readings[i]!)) readings.splice(i, 1);
+  }
+  if (!readings.length) {
+    if (strictMulti) {
+      sink.add('noBoundary', 'mime.no-boundary',
+        strictB.length ? `boundary "${clip(strictB[0]!, 60)}" never occurs in the body` : `${type} without a boundary parameter`, where);
+    }
+    return false;
+  }
+  const primary = readings[0]!;
+  if (noCt) {
+    // reported by the caller as a content-type ambiguity
+  } else if (strictB[0] === undefined || primary.b !== strictB[0].replace(/[ \t\r\n]+$/, '') || primary.b === '') {
+    sink.add('boundaryUnclear', 'mime.ambiguous.boundary',
+      `a strict parser reads boundary ${strictB[0] === undefined ? '(none)' : `"${clip(strictB[0], 60)}"`} but the body is delimited by "${clip(primary.b, 60)}"`, where);
+  }
+  if (readings.length > 1) {
+    const explicit = readings.filter((r) => explicitCount.has(r.b)).length > 1;
+    sink.add(explicit ? 'duplicateBoundary' : 'boundaryUnclear', explicit ? 'mime.ambiguous.duplicate-boundary' : 'mime.ambiguous.boundary',
+      `${readings.length} boundaries delimit parts: ${readings.map((r) => `"${clip(r.b, 40)}"`).join(', ')}`, where);
+  }
+  for (const r of readings) {
+    for (const o of outer) {
+      if (o === r.b || o.startsWith(r.b) || r.b.startsWith(o)) {
+        sink.add('boundaryPrefix', 'mime.ambiguous.boundary-prefix',
+          o === r.b ? `boundary "${clip(r.b, 60)}" equals an enclosing boundary` : `boundary "${clip(r.b, 60)}" and enclosing "${clip(o, 60)}" are prefixes of one another`, where);
+      }
+    }
+  }
+  if (prefixTotal > 0) {
+    sink.add('boundaryPrefix', 'mime.ambiguous.boundary-prefix', `${prefixTotal} line(s) start with a delimiter but continue with other text`, where);
+    if (readings.length < config.maxReadings) {
+      const loose = findDelimiters(buf, bodyStart, end, primary.b, true).delims;
+      readings.push({ b: primary.b, delims: loose });
+    }
+  }
+  const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+  readings.forEach((r, ri) => {
+    const base = ri === 0 ? path : `${path}[r${ri + 1}]`;
+    const ds = r.delims;
+    let closed = false;
+    let n = 0;
+    for (let i = 0; i < ds.length && !ctx.stopped; i++) {
+      const d = ds[i]!;
+      if (d.close) {
+        closed = true;
+        break;
+      }
+      const partStart = d.next;
+      const nextD = ds[i + 1];
+      let partEnd = nextD ? nextD.lineStart : end;
+      // the line break before a delimiter belongs to the delimiter
+      if (nextD) {
+        if (partEnd > partStart && buf[partEnd - 1] === 10) partEnd--;
+        if (partEnd > partStart && buf[partEnd - 1] === 13) partEnd--;
+      }
+      n++;
+      parseEntity(buf, partStart, Math.max(partStart, partEnd), depth + 1, childPath(base, n), ctx, [...outer, r.b], childDefault);
+    }
+    if (!closed && ri === 0) {
+      sink.add('missingCloseBoundary', 'mime.missing-close-boundary', `no closing "--${clip(r.b, 60)}--" delimiter`, where);
+    }
+  });
+  return true;
+}
+
+interface Reading {
+  data: Buffer;
+  label: string;
+}
+
+/** Decodes a leaf body in every way a mail program could (usually exactly one reading). */
+function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader[], path: string, ctx: Ctx): Reading[] {
+  const { sink } = ctx;
+  const where = whereOf(path);
+  const body = buf.subarray(bodyStart, end);
+  const cteHeaders = hs.filter((h) => h.key === 'content-transfer-encoding');
+  const encs: string[] = [];
+  for (const h of cteHeaders) {
+    const v = parseStructured(h.value).value;
+    if (!encs.includes(v)) encs.push(v);
+  }
+  if (encs.length > 1) {
+    sink.add('encoding', 'mime.ambiguous.encoding', `${cteHeaders.length} Content-Transfer-Encoding headers: ${encs.join(', ')}`, where);
+  }
+  const readings: Reading[] = [];
+  const addReading = (data: Buffer, label: string): void => {
+    if (readings.length >= ctx.config.maxReadings + 1) return;
+    if (!readings.some((r) => r.data.equals(data))) readings.push({ data, label });
+  };
+  const enc0 = encs.length ? encs : ['7bit'];
+  for (const enc of enc0) {
+    const rawText = cteHeaders.find((h) => parseStructured(h.value).value === enc)?.value ?? enc;
+    if (KNOWN_CTE.has(enc)) {
+      decodeKnown(body, enc, path, ctx, addReading);
+      continue;
+    }
+    // not a standard value: find the encodings it names
+    const named: string[] = [];
+    if (/base64|b64/.test(enc)) named.push('base64');
+    if (/quoted|(^|[^a-z])qp([^a-z]|$)|printable/.test(enc)) named.push('quoted-printable');
+    if (/uu/.test(enc)) named.push('uuencode');
+    if (/gzip64/.test(enc)) named.push('gzip64');
+    if (/binhex|hqx/.test(enc)) {
+      sink.add('undecodable', 'mime.undecodable', `transfer encoding "${clip(rawText, 60)}" cannot be decoded for scanning`, where);
+    }
+    if (named.length) {
+      if (!(named.length === 1 && named[0] === 'uuencode' && /^x-uue?(ncode)?$/.test(enc))) {
+        sink.add('encoding', 'mime.ambiguous.encoding', `non-standard transfer encoding "${clip(rawText, 60)}"`, where);
+      }
+      for (const n of named) {
+        if (n === 'uuencode') {
+          for (const x of decodeUuBody(body)) addReading(x.content, 'uuencode');
+        } else if (n === 'gzip64') {
+          const b = decodeBase64(body).data;
+          try {
+            addReading(gunzipSync(b, { maxOutputLength: 64 * 1024 * 1024 }), 'gzip64');
+          } catch {
+            addReading(Buffer.from(b), 'gzip64');
+          }
+        } else decodeKnown(body, n, path, ctx, addReading);
+      }
+      addReading(Buffer.from(body), 'raw');
+    } else if (!/binhex|hqx/.test(enc) && enc !== '') {
+      sink.add('unknownEncoding', 'mime.unknown-encoding', `unknown transfer encoding "${clip(rawText, 60)}"; scanned undecoded`, where);
+      addReading(Buffer.from(body), 'raw');
+    } else addReading(Buffer.from(body), 'raw');
+  }
+  if (!readings.length) readings.push({ data: Buffer.alloc(0), label: 'empty' });
+  return readings;
+}
+
+function decodeKnown(body: Buffer, enc: string, path: string, ctx: Ctx, add: (b: Buffer, label: string) => void): void {
+  const where = whereOf(path);
+  if (enc === 'base64') {
+    const r = decodeBase64(body);
+    add(Buffer.from(r.data), 'base64');
+    if (r.stopped) {
+      ctx.sink.add('base64', 'mime.ambiguous.base64', 'base64 data continues after "=" padding: decoders disagree', where);
+      add(r.stopped, 'base64-stop');
+    }
+    if (r.junk > 0) {
+      ctx.sink.add('base64', 'mime.ambiguous.base64', `${r.junk} byte(s) outside the base64 alphabet: decoders disagree`, where);
+    }
+    const perLine = decodeBase64PerLine(body);
+    if (perLine.oddLines > 0) {
+      ctx.sink.add('base64', 'mime.ambiguous.base64',
+        `${perLine.oddLines} base64 line(s) not a multiple of 4 characters: stream and per-line decoders disagree`, where);
+      add(perLine.data, 'base64-lines');
+    }
+  } else if (enc === 'quoted-printable') {
+    const q = decodeQuotedPrintable(body);
+    add(Buffer.from(q.data), 'qp');
+    // invalid escapes: also the reading of decoders that drop them (scanned, no verdict: common in real mail)
+    if (q.invalid > 0) add(decodeQuotedPrintableDrop(body), 'qp-drop');
+  } else add(Buffer.from(body), enc);
+}
+
+function emitLeaf(
+  buf: Buffer, bodyStart: number, end: number, hs: RawHeader[], strict: StructuredValue[], naive: StructuredValue[],
+  type: string, depth: number, path: string, ctx: Ctx, readings: Reading[], isMessage: boolean,
+): void {
+  const { sink, config } = ctx;
+  const where = whereOf(path);
+  const cdHeaders = hs.filter((h) => h.key === 'content-disposition');
+  const cdStrict = cdHeaders.map((h) => parseStructured(h.value));
+  const cdNaive = cdHeaders.map((h) => parseNaive(h.value));
+  const disposition = cdStrict[0]?.value || undefined;
+  // every name source
+  const names: string[] = [];
+  const sources: string[][] = [];
+  const collect = (list: StructuredValue[], param: string): void => {
+    for (const s of list) {
+      const vs = paramValues(s.params, param).map((v) => v.normalize('NFC')).filter((v) => v.length > 0);
+      if (vs.length) sources.push(vs);
+      for (const v of vs) if (!names.includes(v)) names.push(v);
+    }
+  };
+  collect(strict, 'name');
+  collect(cdStrict, 'filename');
+  const strictCount = names.length;
+  collect(naive, 'name');
+  collect(cdNaive, 'filename');
+  if (names.length > 1) {
+    sink.add('filename', 'mime.ambiguous.filename',
+      `${names.length} different file names${names.length > strictCount ? ' (some only in a lenient reading)' : ''}: ${names.map((n) => JSON.stringify(clip(n, 60))).join(', ')}`, where);
+  }
+  // percent-hex names ("attached%2E%62at") as a decoder would show them
+  for (const n of [...names]) {
+    if (/%[0-9a-fA-F]{2}/.test(n)) {
+      try {
+        const d = decodeURIComponent(n);
+        if (!names.includes(d)) names.push(d);
+      } catch {
+        /* not valid percent-encoding */
+      }
+    }
+  }
+  const charset = paramValues(strict[0]?.params ?? [], 'charset')[0];
+  if (type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime') {
+    const st = (paramValues(strict[0]?.params ?? [], 'smime-type')[0] ?? '').toLowerCase();
+    if (st === 'signed-data') ctx.signed = true;
+    else ctx.encrypted = true;
+  }
+  if (type === 'application/pgp-encrypted') ctx.encrypted = true;
+  const isText = type.startsWith('text/');
+  const isAttachment = disposition === 'attachment' || (names.length > 0 && disposition !== 'inline') || (!isText && !isMessage);
+
+  readings.forEach((r, ri) => {
+    const p = ri === 0 ? (path || '1') : `${path || '1'}~${r.label}`;
+    const key = `${bufId(ctx, buf)}:${bodyStart}:${end}:${r.label}`;
+    if (ctx.seen.has(key)) return;
+    ctx.seen.add(key);
+    const part: ContentPart = {
+      path: p, origin: 'mime', contentType: type, names: [...names], content: r.data, isAttachment, depth,
+    };
+    if (disposition) part.disposition = disposition;
+    const tt = detectTrueType(r.data);
+    if (tt) part.trueType = tt;
+    let text: string | undefined;
+    if (isText && !isMessage) {
+      const slice = r.data.length > config.maxTextBytes ? r.data.subarray(0, config.maxTextBytes) : r.data;
+      text = decodeCharset(slice, charset);
+      if (type === 'text/html') text = htmlToText(text);
+      part.text = text.normalize('NFKC');
+      if (/-----BEGIN PGP MESSAGE-----/.test(part.text)) ctx.encrypted = true;
+      if (/-----BEGIN PGP SIGNED MESSAGE-----/.test(part.text)) ctx.signed = true;
+    }
+    ctx.parts.push(part);
+    // hidden content inside the leaf
+    if (isText && !isMessage) {
+      const latin = r.data.length > config.maxTextBytes ? r.data.toString('latin1', 0, config.maxTextBytes) : r.data.toString('latin1', 0, r.data.length);
+      findUuencoded(latin).forEach((u, i) => {
+        const up: ContentPart = {
+          path: `${p}/uu:${i + 1}`, origin: 'uuencode', contentType: 'application/octet-stream', names: [u.name],
+          content: u.content, isAttachment: true, depth,
+        };
+        const t = detectTrueType(u.content);
+        if (t) up.trueType = t;
+        ctx.parts.push(up);
+      });
+    }
+    if (tt === 'tnef' || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef') {
+      const files = parseTnef(r.data);
+      if (files) files.forEach((f, i) => {
+        const tp: ContentPart = {
+          path: `${p}/tnef:${i + 1}`, origin: 'tnef', contentType: 'application/octet-stream', names: f.name ? [f.name] : [],
+          content: f.content, isAttachment: true, depth,
+        };
+        const t = detectTrueType(f.content);
+        if (t) tp.trueType = t;
+        ctx.parts.push(tp);
+      });
+    }
+  });
+}
+
+function bufId(ctx: Ctx, buf: Buffer): number {
+  let id = ctx.bufIds.get(buf);
+  if (id === undefined) {
+    id = ctx.nextBufId++;
+    ctx.bufIds.set(buf, id);
+  }
+  return id;
+}

@@ -1,0 +1,108 @@
+// The content-rules ContentCheck: runs compiled word/phrase/regex rules (RE2, linear time) over the
+// decoded, NFKC-normalised subject, body text, HTML source, attachment names and header values, and
+// returns one `content.<id>` hit per rule that matched (action 'score' by default, with the rule's
+// weight). It never applies thresholds: the engine sums scores and compares with `thresholds`.
+import type { RuleAction, RuleHit } from '../../policy/types.js';
+import type { ContentCheck, ParsedMessage } from '../types.js';
+import { contentRulesConfigSchema, type ContentRulesConfig } from './config.js';
+import { loadRuleFiles, type CompiledRule, type Scope } from './load.js';
+import { htmlToText, prepareText } from './text.js';
+
+export interface ContentRulesCheck extends ContentCheck {
+  readonly rules: readonly CompiledRule[];
+  readonly thresholds: ContentRulesConfig['thresholds'];
+}
+
+interface TextItem {
+  scope: Scope;
+  label: string;
+  text: string;
+}
+
+const isHtml = (ct: string): boolean => ct === 'text/html' || ct === 'application/xhtml+xml';
+
+function collect(message: ParsedMessage, max: number): TextItem[] {
+  const items: TextItem[] = [];
+  if (message.subject) items.push({ scope: 'subject', label: 'subject', text: prepareText(message.subject, max) });
+  for (const h of message.headers ?? []) {
+    items.push({ scope: 'headers', label: `header ${h.name}`, text: prepareText(`${h.name}: ${h.value}`, max) });
+  }
+  for (const part of message.parts ?? []) {
+    for (const n of part.names ?? []) items.push({ scope: 'attachment-names', label: `name ${part.path}`, text: prepareText(n, max) });
+    const ct = (part.contentType ?? '').toLowerCase();
+    const content = part.content instanceof Uint8Array ? Buffer.from(part.content.buffer, part.content.byteOffset, part.content.byteLength) : undefined;
+    if (isHtml(ct) || part.trueType === 'html') {
+      if (content) items.push({ scope: 'html', label: `html ${part.path}`, text: prepareText(content.subarray(0, max * 4).toString('utf8'), max) });
+    }
+    if (part.isAttachment || part.origin === 'archive') continue;
+    let text = part.text;
+    if (text === undefined && content && ct.startsWith('text/')) {
+      const raw = content.subarray(0, max * 4).toString('utf8');
+      text = isHtml(ct) ? htmlToText(raw) : raw;
+    }
+    if (text) items.push({ scope: 'body', label: `body ${part.path}`, text: prepareText(text, max) });
+  }
+  return items;
+}
+
+function countMatches(rule: CompiledRule, text: string, cap: number): number {
+  const re = rule.matcher;
+  re.lastIndex = 0;
+  let n = 0;
+  while (n < cap) {
+    const m = re.exec(text);
+    if (!m) break;
+    n++;
+    // A zero-length match would not advance; step past it.
+    if (m[0]!.length === 0) re.lastIndex = (m.index ?? re.lastIndex) + 1;
+    // Phrase patterns consume one boundary character on each side; step back one so adjacent
+    // phrases ("spam spam") are both counted.
+    else if (m[0]!.length >= 2 && /[^\p{L}\p{N}_]$/u.test(m[0]!)) re.lastIndex -= 1;
+    if (re.lastIndex > text.length) break;
+  }
+  re.lastIndex = 0;
+  return n;
+}
+
+export function createContentRulesCheck(input: Partial<ContentRulesConfig> | ContentRulesConfig = {}, preloaded?: CompiledRule[]): ContentRulesCheck {
+  const config = contentRulesConfigSchema.parse(input);
+  const rules = preloaded ?? (config.enabled ? loadRuleFiles(config.files) : []);
+  return {
+    id: 'content-rules',
+    rules,
+    thresholds: config.thresholds,
+    run(message: ParsedMessage): RuleHit[] {
+      if (!config.enabled) return [];
+      try {
+        const items = collect(message, config.maxTextChars);
+        const hits: RuleHit[] = [];
+        for (const rule of rules) {
+          const where: string[] = [];
+          let total = 0;
+          for (const item of items) {
+            if (!rule.scopes.includes(item.scope)) continue;
+            const n = countMatches(rule, item.text, config.maxCountedMatches);
+            if (n > 0) {
+              total += n;
+              where.push(`${item.label} x${n}`);
+            }
+          }
+          if (total === 0 || rule.action === 'off') continue;
+          const hit: RuleHit = {
+            rule: `content.${rule.id}`,
+            action: rule.action as RuleAction,
+            detail: `${rule.description ?? rule.id}: ${total} match${total === 1 ? '' : 'es'}`,
+            where: where.slice(0, 8).join(', ') + (where.length > 8 ? `, +${where.length - 8} more` : ''),
+          };
+          if (rule.action === 'score') hit.score = rule.weight;
+          if (rule.action === 'reject') hit.reply = { code: 550, enhanced: '5.7.1', text: 'Message content rejected by policy' };
+          if (rule.action === 'tempfail') hit.reply = { code: 451, enhanced: '4.7.1', text: 'Message content deferred by policy' };
+          hits.push(hit);
+        }
+        return hits;
+      } catch (e) {
+        return [{ rule: 'content.error', action: config.failAction, detail: `content rules failed: ${(e as Error).message}` }];
+      }
+    },
+  };
+}

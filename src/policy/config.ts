@@ -1,0 +1,36 @@
+// Config section "policy": how rule hits become verdicts — monitor mode, scoring thresholds, the
+// error action, and the trace header.
+import { z } from 'zod';
+import { failActionSchema } from '../config/common.js';
+
+export const policyConfigSchema = z
+  .object({
+    mode: z
+      .enum(['enforce', 'monitor'])
+      .default('enforce')
+      .describe('monitor: every rule is evaluated, logged and counted, and the trace header says what would have happened, but nothing is refused. How a site trials Postern.'),
+    monitor: z
+      .array(z.string())
+      .default([])
+      .describe('Rule ids (or prefixes ending in ".*") to run in monitor mode while the rest enforce: how a site turns on a new rule safely.'),
+    disabled: z.array(z.string()).default([]).describe('Rule ids (or prefixes ending in ".*") switched off entirely.'),
+    errorAction: failActionSchema
+      .default('tempfail')
+      .describe('Answer when a check fails or times out. tempfail makes the sending MTA retry later: no mail is lost and none passes unchecked.'),
+    scoring: z
+      .object({
+        header: z.number().default(5).describe('Score at or above which the score header is added (mail still delivered).'),
+        quarantine: z.number().default(10).describe('Score at or above which the message is held in the MTA quarantine.'),
+        reject: z.number().default(20).describe('Score at or above which the message is refused (550 5.7.1).'),
+        headerName: z.string().default('X-Postern-Score').describe('Header that carries the score when the header threshold is reached.'),
+      })
+      .prefault({}),
+    trace: z
+      .object({
+        enabled: z.boolean().default(true).describe('Add a trace header to delivered mail: verdict, direction, score and rules hit.'),
+        header: z.string().regex(/^[\x21-\x39\x3b-\x7e]+$/).default('X-Postern').describe('Name of the trace header.'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+export type PolicyConfig = z.infer<typeof policyConfigSchema>;

@@ -1,0 +1,92 @@
+// Rebuilds the raw message (headers as the MTA sent them, blank line, body) from milter HEADER and
+// BODY frames, keeping exactly one copy: in memory while small, in a temporary file once it grows
+// past the spool threshold. It must never lose bytes: header values are kept as their exact bytes.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { MessageSource } from './types.js';
+
+const CRLF = Buffer.from('\r\n');
+const COLON = Buffer.from(':');
+const COLON_SPACE = Buffer.from(': ');
+
+export class MessageBuffer implements MessageSource {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private fd: number | undefined;
+  private dir: string | undefined;
+  private file: string | undefined;
+  private bodyStarted = false;
+
+  constructor(
+    private readonly spoolThreshold: number,
+    private readonly spoolDir: string,
+    /** True when header values arrive with their leading space (SMFIP_HDR_LEADSPC). */
+    private readonly leadingSpaceKept: boolean,
+  ) {}
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  get spoolPath(): string | undefined {
+    return this.file;
+  }
+
+  /** Append one header; folded lines inside the value come with bare LF from the MTA. */
+  addHeader(name: string, rawValue: Buffer): void {
+    const value = rawValue.includes(0x0a) ? Buffer.from(rawValue.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : rawValue;
+    this.append(Buffer.from(name, 'utf8'));
+    this.append(this.leadingSpaceKept ? COLON : COLON_SPACE);
+    this.append(value);
+    this.append(CRLF);
+  }
+
+  /** Everything after this is body. */
+  endHeaders(): void {
+    if (this.bodyStarted) return;
+    this.bodyStarted = true;
+    this.append(CRLF);
+  }
+
+  addBody(chunk: Buffer): void {
+    if (!this.bodyStarted) this.endHeaders();
+    this.append(chunk);
+  }
+
+  private append(buf: Buffer): void {
+    if (buf.length === 0) return;
+    this.bytes += buf.length;
+    if (this.fd !== undefined) {
+      writeSync(this.fd, buf);
+      return;
+    }
+    this.chunks.push(buf);
+    if (this.bytes > this.spoolThreshold) this.spill();
+  }
+
+  private spill(): void {
+    this.dir = mkdtempSync(path.join(this.spoolDir || tmpdir(), 'postern-'));
+    this.file = path.join(this.dir, 'message.eml');
+    this.fd = openSync(this.file, 'wx', 0o600);
+    for (const c of this.chunks) writeSync(this.fd, c);
+    this.chunks = [];
+  }
+
+  async read(): Promise<Buffer> {
+    if (!this.bodyStarted) this.endHeaders();
+    if (this.file !== undefined) return readFileSync(this.file);
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks, this.bytes)];
+    return this.chunks[0]!;
+  }
+
+  /** Free memory and remove any spool file. Safe to call twice. */
+  dispose(): void {
+    this.chunks = [];
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+    this.file = undefined;
+  }
+}

@@ -1,0 +1,37 @@
+// The trace header value: verdict, direction, score and the rules that fired, short enough for one
+// header line (RFC 5322's 998-octet limit), so an administrator can see why mail was treated so.
+import type { Direction, RuleHit } from './types.js';
+
+export interface TraceInput {
+  verdict: string;
+  wouldBe: string;
+  direction: Direction;
+  score: number;
+  hits: readonly RuleHit[];
+  sessionId: string;
+}
+
+const MAX = 900;
+
+export function formatTrace(t: TraceInput): string {
+  const head = t.wouldBe !== t.verdict ? `${t.verdict} (monitor: would ${t.wouldBe})` : t.verdict;
+  const parts = [head, `dir=${t.direction}`, `score=${t.score}`];
+  const rules = t.hits
+    .filter((h) => h.action !== 'log' || h.monitor)
+    .map((h) => {
+      const what = h.action === 'score' ? `${h.score !== undefined && h.score >= 0 ? '+' : ''}${h.score ?? 0}` : h.action;
+      return `${h.rule}(${h.monitor ? 'monitor:' : ''}${what})`;
+    });
+  const uniq = [...new Set(rules)];
+  let list = uniq.join(',');
+  if (list.length > MAX - 100) {
+    let cut = '';
+    for (const r of uniq) {
+      if (cut.length + r.length + 20 > MAX - 100) break;
+      cut += (cut ? ',' : '') + r;
+    }
+    list = `${cut},...+${uniq.length - cut.split(',').length}`;
+  }
+  parts.push(`rules=${list || 'none'}`, `id=${t.sessionId}`);
+  return parts.join('; ');
+}

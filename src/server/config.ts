@@ -1,0 +1,37 @@
+// Config section "server": where Postern listens and how it treats each milter connection.
+import { z } from 'zod';
+import { DEFAULT_LISTEN } from './socket-spec.js';
+
+export const serverConfigSchema = z
+  .object({
+    listen: z
+      .string()
+      .default(DEFAULT_LISTEN)
+      .describe('Milter socket: inet:PORT@HOST, inet6:PORT@HOST, inet:HOST:PORT or unix:/path. Loopback by default so nothing outside the host can reach the filter.'),
+    unixMode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/)
+      .default('0660')
+      .describe('File mode of a unix socket: owner and group (add the MTA user to the group).'),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(65536)
+      .default(1024 * 1024 + 1)
+      .describe('Largest milter frame accepted; larger is a protocol error that closes that connection. 1 MiB covers MTAs that send big macro/header frames.'),
+    timeouts: z
+      .object({
+        connectMs: z.number().int().positive().default(20000).describe('CONNECT step budget; below Postfix milter_command_timeout (30 s) so Postern answers before the MTA gives up.'),
+        commandMs: z.number().int().positive().default(20000).describe('HELO/MAIL/RCPT/DATA step budget; below Postfix milter_command_timeout (30 s).'),
+        contentMs: z.number().int().positive().default(60000).describe('Header/body step budget.'),
+        eomMs: z.number().int().positive().default(240000).describe('End-of-message budget (content scanning); below Postfix milter_content_timeout (300 s).'),
+        idleMs: z.number().int().positive().default(600000).describe('Close a milter connection silent this long.'),
+      })
+      .prefault({}),
+    highWaterBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Stop reading from an MTA connection when this many bytes wait to be processed (backpressure).'),
+    spoolThresholdBytes: z.number().int().positive().default(8 * 1024 * 1024).describe('Messages larger than this are spooled to a temporary file instead of memory.'),
+    spoolDir: z.string().default('').describe('Directory for spooled messages; empty = the system temp directory.'),
+    shutdownGraceMs: z.number().int().positive().default(30000).describe('On SIGTERM, how long in-flight messages may take before connections are cut.'),
+  })
+  .prefault({});
+export type ServerConfig = z.infer<typeof serverConfigSchema>;

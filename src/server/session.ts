@@ -1,0 +1,306 @@
+// One milter connection: decodes frames, keeps macros, drives the handler step by step in protocol
+// order, and writes each answer (modifications + final reply) in a single write. Enforces stage
+// timeouts, never lets a handler error escape (the configured error action answers instead), and
+// closes only its own connection on protocol errors. Knows nothing of mail policy.
+import type { Socket } from 'node:net';
+import {
+  Cmd, FrameDecoder, MilterProtocolError, decodeCommand, encodeReplies, expectsReply, negotiateAsFilter,
+  type Frame, type FilterReply, type MtaCommand, type Agreement,
+} from '../../codec/index.js';
+import type { Logger } from '../log/logger.js';
+import type { HandlerFactory, MilterHandler, StepAnswer } from './handler.js';
+import { MacroStore } from './macros.js';
+
+export interface SessionOptions {
+  maxFrameLength: number;
+  /** Per-step timeouts in ms; keep them below the MTA's (Postfix: 30 s commands, 300 s content). */
+  timeouts: { connect: number; command: number; content: number; eom: number; idle: number };
+  /** Answer when a step fails or times out. */
+  errorAction: 'tempfail' | 'reject';
+  /** Pause reading when this many bytes of frames wait to be handled (backpressure). */
+  highWaterBytes: number;
+}
+
+
+class StepTimeout extends Error {
+  readonly code = 'STEP_TIMEOUT';
+}
+
+export class MilterSession {
+  private readonly decoder: FrameDecoder;
+  private readonly macros = new MacroStore();
+  private readonly queue: Frame[] = [];
+  private queuedBytes = 0;
+  private running = false;
+  private closed = false;
+  private agreement: Agreement | undefined;
+  private handler: MilterHandler | undefined;
+  private inMessage = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Resolves when the session has fully ended. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly id: string,
+    private readonly socket: Socket,
+    private readonly factory: HandlerFactory,
+    private readonly options: SessionOptions,
+    private readonly log: Logger,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.decoder = new FrameDecoder({ maxFrameLength: options.maxFrameLength });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.finish('peer closed'));
+    socket.on('close', () => this.finish('socket closed'));
+    socket.on('error', (err) => {
+      this.log.debug({ session: id, err: err.message }, 'socket error');
+      this.finish('socket error');
+    });
+    this.touch();
+  }
+
+  /** True while a message is between MAIL and its end: a drain waits for these. */
+  get busy(): boolean {
+    return this.inMessage || this.running;
+  }
+
+  /** Close after the current message (graceful shutdown). */
+  closeWhenIdle(): void {
+    if (!this.busy) this.socket.end();
+  }
+
+  destroy(reason: string): void {
+    this.log.warn({ session: this.id, reason }, 'closing milter connection');
+    this.socket.destroy();
+    this.finish(reason);
+  }
+
+  private touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.destroy('idle timeout'), this.options.timeouts.idle);
+    this.idleTimer.unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.touch();
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.protocolError(err);
+      return;
+    }
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.payload.length + 5;
+    }
+    if (this.queuedBytes > this.options.highWaterBytes) this.socket.pause();
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const frame = this.queue.shift()!;
+        this.queuedBytes -= frame.payload.length + 5;
+        if (this.socket.isPaused() && this.queuedBytes < this.options.highWaterBytes / 2) this.socket.resume();
+        await this.handleFrame(frame);
+      }
+    } catch (err) {
+      this.protocolError(err);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private protocolError(err: unknown): void {
+    const msg = err instanceof Error ? err.message : String(err);
+    const code = err instanceof MilterProtocolError ? err.code : 'INTERNAL';
+    this.log.warn({ session: this.id, code, err: msg }, 'milter protocol error; closing this connection');
+    this.socket.destroy();
+    this.finish('protocol error');
+  }
+
+  private send(replies: FilterReply[]): void {
+    if (this.closed || replies.length === 0) return;
+    this.socket.write(encodeReplies(replies));
+  }
+
+  private async handleFrame(frame: Frame): Promise<void> {
+    const cmd = decodeCommand(frame);
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ session: this.id, cmd: describe(cmd) }, 'milter command');
+    if (cmd.type === 'optneg') return this.negotiate(cmd);
+    if (!this.agreement || !this.handler) {
+      if (cmd.type === 'macro' || cmd.type === 'quit') return cmd.type === 'quit' ? this.end() : undefined;
+      throw new MilterProtocolError('BAD_PAYLOAD', `command ${cmd.type} before option negotiation`);
+    }
+    const handler = this.handler;
+    switch (cmd.type) {
+      case 'macro':
+        this.macros.set(cmd.stage, cmd.macros);
+        return;
+      case 'abort':
+        this.endMessage(handler);
+        return;
+      case 'quit':
+        return this.end();
+      case 'quitNewConnection':
+        this.endMessage(handler);
+        handler.close();
+        this.macros.clearAll();
+        this.handler = this.factory.create(this.environment());
+        return;
+      case 'connect':
+        return this.step(frame.code, 'connect', () => handler.connect(cmd), this.options.timeouts.connect);
+      case 'helo':
+        return this.step(frame.code, 'helo', () => handler.helo(cmd.name), this.options.timeouts.command);
+      case 'mail':
+        // sendmail sends no ABORT after an early final decision: a new MAIL starts a new message.
+        if (this.inMessage) this.abortHandler(handler);
+        this.inMessage = true;
+        return this.step(frame.code, 'mail', () => handler.mail(cmd.args), this.options.timeouts.command);
+      case 'rcpt':
+        return this.step(frame.code, 'rcpt', () => handler.rcpt(cmd.args), this.options.timeouts.command);
+      case 'data':
+        return this.step(frame.code, 'data', () => handler.data(), this.options.timeouts.command);
+      case 'header': {
+        const raw = headerValueBytes(frame.payload);
+        return this.step(frame.code, 'header', () => handler.header(cmd.name, cmd.value, raw), this.options.timeouts.content);
+      }
+      case 'eoh':
+        return this.step(frame.code, 'eoh', () => handler.eoh(), this.options.timeouts.content);
+      case 'body':
+        return this.step(frame.code, 'body', () => handler.body(cmd.chunk), this.options.timeouts.content);
+      case 'eob': {
+        if (cmd.chunk && cmd.chunk.length > 0) {
+          // libmilter's reading: data in BODYEOB is a last body chunk.
+          await this.call('body', () => handler.body(cmd.chunk!), this.options.timeouts.content);
+        }
+        await this.step(frame.code, 'eom', () => handler.eom(), this.options.timeouts.eom);
+        this.endMessage(handler);
+        return;
+      }
+      case 'unknown':
+        return this.step(frame.code, 'unknown', () => handler.unknown(cmd.line), this.options.timeouts.command);
+    }
+  }
+
+  private negotiate(cmd: Extract<MtaCommand, { type: 'optneg' }>): void {
+    if (this.handler) {
+      // A second OPTNEG resets the connection state, as libmilter does.
+      this.endMessage(this.handler);
+      this.handler.close();
+    }
+    this.agreement = negotiateAsFilter(cmd, this.factory.wanted());
+    this.macros.clearAll();
+    this.handler = this.factory.create(this.environment());
+    this.log.debug({ session: this.id, offered: cmd, agreed: this.agreement.reply }, 'negotiated');
+    this.send([this.agreement.reply]);
+  }
+
+  private environment() {
+    return {
+      sessionId: this.id,
+      macro: (name: string) => this.macros.get(name),
+      protocol: () => this.agreement?.protocol ?? 0,
+      actions: () => this.agreement?.actions ?? 0,
+    };
+  }
+
+  /** Run one step and answer it when the protocol expects an answer. */
+  private async step(code: number, name: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number): Promise<void> {
+    const answer = await this.call(name, run, timeoutMs);
+    if (!expectsReply(code, this.agreement!.protocol)) return;
+    const replies: FilterReply[] = [];
+    if (answer.modifications && answer.modifications.length > 0) {
+      if (code === Cmd.BODYEOB) replies.push(...answer.modifications);
+      else this.log.error({ session: this.id, step: name }, 'modifications outside end of message dropped');
+    }
+    let final = answer.final;
+    if (final.type === 'skip' && (code !== Cmd.BODY || (this.agreement!.protocol & 0x400) === 0)) final = { type: 'continue' };
+    replies.push(final);
+    this.send(replies);
+  }
+
+  private async call(name: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number): Promise<StepAnswer> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = run();
+      if (!(result instanceof Promise)) return result;
+      return await Promise.race([
+        result,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StepTimeout(`${name} took longer than ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      const timeout = err instanceof StepTimeout;
+      this.log.error(
+        { session: this.id, step: name, err: err instanceof Error ? err.message : String(err), timeout },
+        timeout ? 'policy step timed out; answering with the error action' : 'policy step failed; answering with the error action',
+      );
+      this.handler?.stepFailed?.(name, err);
+      return { final: { type: this.options.errorAction } };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private endMessage(handler: MilterHandler): void {
+    if (!this.inMessage) return;
+    this.inMessage = false;
+    this.macros.clearMessage();
+    this.abortHandler(handler);
+  }
+
+  private abortHandler(handler: MilterHandler): void {
+    try {
+      handler.abort();
+    } catch (err) {
+      this.log.error({ session: this.id, err: String(err) }, 'handler abort failed');
+    }
+  }
+
+  private end(): void {
+    this.socket.end();
+    this.finish('quit');
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.queue.length = 0;
+    const handler = this.handler;
+    this.handler = undefined;
+    if (handler) {
+      try {
+        if (this.inMessage) handler.abort();
+        handler.close();
+      } catch (err) {
+        this.log.error({ session: this.id, err: String(err) }, 'handler close failed');
+      }
+    }
+    this.inMessage = false;
+    this.log.debug({ session: this.id, reason }, 'milter connection ended');
+    this.resolveDone();
+  }
+}
+
+/** The exact bytes of a HEADER frame's value (after the name's NUL, before the value's NUL). */
+function headerValueBytes(payload: Buffer): Buffer {
+  const nameEnd = payload.indexOf(0);
+  if (nameEnd === -1) return Buffer.alloc(0);
+  const end = payload.indexOf(0, nameEnd + 1);
+  return payload.subarray(nameEnd + 1, end === -1 ? payload.length : end);
+}
+
+function describe(cmd: MtaCommand): unknown {
+  if (cmd.type === 'body') return { type: 'body', bytes: cmd.chunk.length };
+  if (cmd.type === 'eob') return { type: 'eob', bytes: cmd.chunk?.length ?? 0 };
+  return cmd;
+}

@@ -1,0 +1,140 @@
+// Smoke test of the real-component harness, with no milter: private Postfix and sendmail start,
+// relay to the sink, show the hardening from the shipped examples (banner, VRFY), the hold queue
+// is readable, and a milter that cannot be reached makes Postfix tempfail (fail-safe example).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../harness/net.js';
+import { startPostfix, type PostfixInstance } from '../harness/postfix.js';
+import { sendmailAvailable, startSendmail, type SendmailInstance } from '../harness/sendmail.js';
+import { sendMail, smtpSession, swaks } from '../harness/smtp-client.js';
+
+const MESSAGE = [
+  'From: Alice <alice@example.org>',
+  'To: Bob <bob@example.test>',
+  'Subject: harness smoke',
+  'Message-ID: <smoke-1@example.org>',
+  'X-Folded: first part',
+  '\tsecond part',
+  '',
+  'Hello Bob,',
+  '.a line starting with a dot',
+  '',
+  'bye',
+  '',
+].join('\r\n');
+
+describe('Postfix harness (no milter)', () => {
+  let pf: PostfixInstance;
+  before(async () => { pf = await startPostfix({ headerChecks: ['/^Subject: please hold/ HOLD held by smoke test'] }); });
+  after(async () => { await pf?.stop(); });
+
+  test('delivers to the sink with headers and body intact', async () => {
+    const r = await sendMail({ port: pf.smtpPort, from: 'alice@example.org', to: ['bob@example.test'], data: MESSAGE });
+    assert.equal(r.accepted, true, r.last.text);
+    const [m] = await pf.waitForDelivered(1);
+    assert.ok(m);
+    assert.equal(m.envelope?.mailFrom, 'alice@example.org');
+    assert.deepEqual(m.envelope?.rcptTo, ['bob@example.test']);
+    assert.deepEqual(m.header('subject'), ['harness smoke']);
+    assert.deepEqual(m.header('x-folded'), ['first part\tsecond part']);
+    assert.equal(m.header('received').length, 1);
+    assert.equal(m.body.toString('utf8'), 'Hello Bob,\r\n.a line starting with a dot\r\n\r\nbye\r\n');
+  });
+
+  test('XCLIENT makes Postfix see 192.0.2.10', async () => {
+    const s = await smtpSession({ port: pf.smtpPort });
+    await s.ehlo('client.example.org');
+    const x = await s.xclient({ ADDR: '192.0.2.10', NAME: 'client.example.org', HELO: 'client.example.org' });
+    assert.equal(x.code, 220, x.text);
+    assert.equal(x.ehlo?.code, 250);
+    // 192.0.2.10 is outside mynetworks: relaying to a foreign domain is refused now...
+    assert.equal((await s.mailFrom('alice@example.org')).code, 250);
+    const foreign = await s.rcptTo('someone@elsewhere.invalid');
+    assert.equal(foreign.code, 554, foreign.text);
+    assert.match(foreign.text, /Relay access denied/);
+    await s.quit();
+    await pf.waitForLog(/connect from client\.example\.org\[192\.0\.2\.10\]/);
+  });
+
+  test('banner names no software, VRFY refused', async () => {
+    const s = await smtpSession({ port: pf.smtpPort });
+    assert.equal(s.greeting.code, 220);
+    assert.doesNotMatch(s.greeting.text, /postfix|sendmail|\d+\.\d+\.\d+/i);
+    assert.match(s.greeting.text, /^mx\.postern\.test ESMTP$/);
+    await s.ehlo('client.example.org');
+    const v = await s.raw('VRFY root');
+    assert.equal(v.code, 502, v.text);
+    await s.quit();
+  });
+
+  test('swaks works against the instance', async () => {
+    const r = await swaks(['--server', `127.0.0.1:${pf.smtpPort}`, '--from', 'a@example.org', '--to', 'c@example.test', '--silent', '2']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  });
+
+  test('hold queue listing (header_checks HOLD, postsuper)', async () => {
+    const r = await sendMail({
+      port: pf.smtpPort, from: 'alice@example.org', to: ['carol@example.test'],
+      data: 'Subject: please hold\r\nFrom: alice@example.org\r\n\r\nbody\r\n',
+    });
+    assert.equal(r.accepted, true, r.last.text);
+    const held = await pf.waitForHold(1);
+    assert.equal(held.length, 1);
+    assert.equal(held[0]!.sender, 'alice@example.org');
+    assert.deepEqual(held[0]!.recipients.map((x) => x.address), ['carol@example.test']);
+    const before = pf.delivered().length;
+    const rel = await pf.postsuper(['-H', 'ALL']);
+    assert.equal(rel.exitCode, 0, rel.stderr);
+    await pf.flushQueue();
+    const all = await pf.waitForDelivered(before + 1);
+    assert.deepEqual(all[all.length - 1]!.header('subject'), ['please hold']);
+    assert.equal((await pf.holdQueue()).length, 0);
+  });
+});
+
+describe('Postfix fail-safe: milter unreachable, milter_default_action=tempfail', () => {
+  let pf: PostfixInstance;
+  before(async () => {
+    const closed = await freePort(); // nothing listens there
+    pf = await startPostfix({ milterPort: closed });
+  });
+  after(async () => { await pf?.stop(); });
+
+  test('the example config answers 4xx instead of accepting unchecked', async () => {
+    assert.equal(pf.params.milter_default_action, 'tempfail');
+    assert.match(pf.params.smtpd_milters!, /^inet:127\.0\.0\.1:\d+$/);
+    const r = await sendMail({ port: pf.smtpPort, from: 'alice@example.org', to: ['bob@example.test'], data: MESSAGE });
+    assert.equal(r.accepted, false);
+    assert.ok(r.last.code >= 400 && r.last.code < 500, `expected 4xx, got ${r.last.code} ${r.last.text}`);
+    assert.equal(pf.delivered().length, 0);
+  });
+});
+
+describe('sendmail harness (no milter)', { skip: sendmailAvailable() ? false : 'sendmail not unpacked (run scripts/install-test-deps.sh)' }, () => {
+  let sm: SendmailInstance;
+  before(async () => { sm = await startSendmail({}); });
+  after(async () => { await sm?.stop(); });
+
+  test('delivers to the sink with headers and body intact', async () => {
+    const r = await sendMail({ port: sm.smtpPort, from: 'alice@example.org', to: ['bob@example.test'], data: MESSAGE });
+    assert.equal(r.accepted, true, r.last.text);
+    const [m] = await sm.waitForDelivered(1);
+    assert.ok(m);
+    assert.equal(m.envelope?.mailFrom, 'alice@example.org');
+    assert.deepEqual(m.envelope?.rcptTo, ['bob@example.test']);
+    assert.deepEqual(m.header('subject'), ['harness smoke']);
+    assert.deepEqual(m.header('x-folded'), ['first part\tsecond part']);
+    assert.equal(m.body.toString('utf8'), 'Hello Bob,\r\n.a line starting with a dot\r\n\r\nbye\r\n');
+  });
+
+  test('banner names no software, VRFY refused', async () => {
+    const s = await smtpSession({ port: sm.smtpPort });
+    assert.equal(s.greeting.code, 220);
+    assert.doesNotMatch(s.greeting.text, /postfix|sendmail|\d+\.\d+\.\d+/i);
+    await s.ehlo('client.example.org');
+    const v = await s.raw('VRFY root');
+    assert.ok(v.code === 252 || v.code >= 500, `${v.code} ${v.text}`);
+    assert.doesNotMatch(v.text, /root@|<root/);
+    await s.quit();
+  });
+});

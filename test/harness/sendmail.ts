@@ -1,0 +1,268 @@
+// Starts a private sendmail 8.17 daemon for end-to-end tests, from the tree unpacked by
+// scripts/install-test-deps.sh (sendmail is not installed: Postfix owns /usr/sbin/sendmail).
+// The .cf is built with m4 from examples/sendmail/postern.mc (the shipped fragment, milter address
+// substituted) plus test-only lines: own queue/pid/status files in a temp dir, a loopback port,
+// everything relayed to the in-process sink (sink.ts). It must never listen off loopback nor use
+// the system's /etc/mail.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitForPort } from './net.js';
+import { REPO_ROOT } from './paths.js';
+import { startSink, type DeliveredMessage, type Sink, type SinkOptions } from './sink.js';
+import { runTool, type ToolResult } from './smtp-client.js';
+
+export const SENDMAIL_DIR = path.resolve(process.env.POSTERN_SENDMAIL_DIR ?? '/var/cache/postern-test/sendmail');
+export const SENDMAIL_BIN = path.join(SENDMAIL_DIR, 'usr', 'libexec', 'sendmail', 'sendmail');
+export const SENDMAIL_CF_DIR = path.join(SENDMAIL_DIR, 'usr', 'share', 'sendmail', 'cf');
+export const EXAMPLE_SENDMAIL_MC = path.join(REPO_ROOT, 'examples', 'sendmail', 'postern.mc');
+/** The milter socket written in the example (Postern's default listener). */
+export const EXAMPLE_SENDMAIL_MILTER = 'inet:10027@127.0.0.1';
+
+export class SendmailHarnessError extends Error {
+  constructor(public readonly code: 'not-installed' | 'build-failed' | 'start-failed' | 'timeout', message: string) {
+    super(message);
+    this.name = 'SendmailHarnessError';
+  }
+}
+
+/** True when the unpacked sendmail and m4 are present. */
+export function sendmailAvailable(): boolean {
+  return existsSync(SENDMAIL_BIN) && existsSync(path.join(SENDMAIL_CF_DIR, 'm4', 'cf.m4'))
+    && spawnSync('m4', ['--version']).status === 0;
+}
+
+export interface SendmailOptions {
+  /** Full milter socket in sendmail syntax (e.g. `inet:PORT@127.0.0.1`). Default: no milter. */
+  milter?: string;
+  /** Shortcut: the example's socket with its port replaced. */
+  milterPort?: number;
+  /** Replace the example's INPUT_MAIL_FILTER equates (F=, T=) entirely. */
+  milterEquates?: string;
+  /** Extra .mc lines appended before the MAILER() lines (test-specific FEATUREs, defines). */
+  extraMc?: string[];
+  /** Apply examples/sendmail/postern.mc (default true). */
+  useExample?: boolean;
+  /** Queue run interval for -q (default 1m). */
+  queueInterval?: string;
+  sink?: Omit<SinkOptions, 'host' | 'port'>;
+  keepDir?: boolean;
+}
+
+export interface QuarantinedEntry {
+  queueId: string;
+  size: number;
+  sender: string;
+  reason: string;
+  recipients: string[];
+}
+
+export interface SendmailInstance {
+  smtpPort: number;
+  host: string;
+  dir: string;
+  cfFile: string;
+  /** The generated .mc text. */
+  mc: string;
+  sink: Sink;
+  delivered(): DeliveredMessage[];
+  waitForDelivered(n: number, timeoutMs?: number): Promise<DeliveredMessage[]>;
+  /** Raw `mailq` output (all queued, not quarantined). */
+  mailq(args?: string[]): Promise<ToolResult>;
+  /** Quarantined messages (`mailq -qQ`). */
+  quarantined(): Promise<QuarantinedEntry[]>;
+  waitForQuarantined(n: number, timeoutMs?: number): Promise<QuarantinedEntry[]>;
+  /** Run this instance's sendmail binary with its cf (e.g. ['-qQ', '-qI…'] or ['-bt']). */
+  run(args: string[], input?: Buffer | string): Promise<ToolResult>;
+  stop(): Promise<void>;
+}
+
+const live = new Map<string, { pidFile: string; keep: boolean }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const cleanup = () => {
+    for (const [dir, l] of live) {
+      killGroup(l.pidFile, 'SIGKILL');
+      if (!l.keep) rmSync(dir, { recursive: true, force: true });
+    }
+    live.clear();
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => { cleanup(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').split('\n')[0]!.trim());
+    return Number.isInteger(n) && n > 1 ? n : undefined;
+  } catch { return undefined; }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** sendmail -bd calls setsid(): its pid is its process group, which holds its delivery children. */
+function killGroup(pidFile: string, sig: NodeJS.Signals): number | undefined {
+  const pid = readPid(pidFile);
+  if (!pid) return undefined;
+  try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } }
+  return pid;
+}
+
+/** The example fragment with the milter socket replaced, or its INPUT_MAIL_FILTER removed. */
+export function exampleSendmailMc(milter: string | undefined, equates?: string): string {
+  let text = readFileSync(EXAMPLE_SENDMAIL_MC, 'utf8');
+  const re = /^INPUT_MAIL_FILTER\(`([^']*)', `([^']*)'\)(?:dnl)?[ \t]*$/m;
+  const m = re.exec(text);
+  if (!m) throw new SendmailHarnessError('build-failed', `no INPUT_MAIL_FILTER line in ${EXAMPLE_SENDMAIL_MC}`);
+  if (milter === undefined) return text.replace(re, 'dnl (no milter in this test)');
+  let eq = equates ?? m[2]!.replace(/^S=[^,]*,?\s*/, '');
+  eq = `S=${milter}${eq ? ', ' + eq : ''}`;
+  text = text.replace(re, `INPUT_MAIL_FILTER(\`${m[1]}', \`${eq}')dnl`);
+  return text;
+}
+
+export async function startSendmail(options: SendmailOptions = {}): Promise<SendmailInstance> {
+  if (!sendmailAvailable()) throw new SendmailHarnessError('not-installed', `sendmail not found in ${SENDMAIL_DIR}: run scripts/install-test-deps.sh as root`);
+  installExitHook();
+  const sink = await startSink({ ...(options.sink ?? {}) });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'postern-sendmail-'));
+  const keep = options.keepDir ?? process.env.POSTERN_KEEP_TEST_DIRS === '1';
+  const pidFile = path.join(dir, 'sendmail.pid');
+  live.set(dir, { pidFile, keep });
+  try {
+    const queueDir = path.join(dir, 'mqueue');
+    mkdirSync(queueDir, { mode: 0o700 });
+    writeFileSync(path.join(dir, 'statistics'), '');
+    writeFileSync(path.join(dir, 'local-host-names'), '');
+    writeFileSync(path.join(dir, 'aliases'), 'postmaster: root\n');
+    writeFileSync(path.join(dir, 'service.switch'), 'hosts files\naliases files\n');
+    writeFileSync(path.join(dir, 'hosts'), '127.0.0.1 localhost mx.postern.test\n');
+    const smtpPort = await freePort();
+    const milter = options.milter ?? (options.milterPort !== undefined ? `inet:${options.milterPort}@127.0.0.1` : undefined);
+    const example = options.useExample === false ? '' : exampleSendmailMc(milter, options.milterEquates);
+    const q = (s: string) => `\`${s}'`;
+    const mc = [
+      'divert(-1)dnl',
+      '# private test instance (generated by test/harness/sendmail.ts)',
+      'divert(0)dnl',
+      `include(${q(path.join(SENDMAIL_CF_DIR, 'm4', 'cf.m4'))})dnl`,
+      `OSTYPE(${q('linux')})dnl`,
+      `define(${q('confDOMAIN_NAME')}, ${q('mx.postern.test')})dnl`,
+      `define(${q('QUEUE_DIR')}, ${q(queueDir)})dnl`,
+      `define(${q('confPID_FILE')}, ${q(pidFile)})dnl`,
+      `define(${q('STATUS_FILE')}, ${q(path.join(dir, 'statistics'))})dnl`,
+      `define(${q('ALIAS_FILE')}, ${q(path.join(dir, 'aliases'))})dnl`,
+      `define(${q('confCW_FILE')}, ${q('-o ' + path.join(dir, 'local-host-names'))})dnl`,
+      `define(${q('confSERVICE_SWITCH_FILE')}, ${q(path.join(dir, 'service.switch'))})dnl`,
+      `define(${q('confHOSTS_FILE')}, ${q(path.join(dir, 'hosts'))})dnl`,
+      `define(${q('HELP_FILE')}, ${q(path.join(dir, 'helpfile'))})dnl`,
+      `define(${q('confHOST_STATUS_DIRECTORY')}, ${q(path.join(dir, 'hoststat'))})dnl`,
+      `define(${q('confDONT_PROBE_INTERFACES')}, ${q('True')})dnl`,
+      `define(${q('confDELIVERY_MODE')}, ${q('background')})dnl`,
+      `define(${q('confTO_CONNECT')}, ${q('5s')})dnl`,
+      `define(${q('confTO_INITIAL')}, ${q('10s')})dnl`,
+      `define(${q('confMIN_QUEUE_AGE')}, ${q('0')})dnl`,
+      `define(${q('SMART_HOST')}, ${q('esmtp:[127.0.0.1]')})dnl`,
+      `define(${q('ESMTP_MAILER_ARGS')}, ${q(`TCP $h ${sink.port}`)})dnl`,
+      `define(${q('RELAY_MAILER_ARGS')}, ${q(`TCP $h ${sink.port}`)})dnl`,
+      `define(${q('SMTP_MAILER_ARGS')}, ${q(`TCP $h ${sink.port}`)})dnl`,
+      `DAEMON_OPTIONS(${q(`Port=${smtpPort}, Addr=127.0.0.1, Name=MTA`)})dnl`,
+      `FEATURE(${q('accept_unresolvable_domains')})dnl`,
+      `FEATURE(${q('nocanonify')})dnl`,
+      `FEATURE(${q('promiscuous_relay')})dnl`,
+      example,
+      ...(options.extraMc ?? []),
+      `MAILER(${q('local')})dnl`,
+      `MAILER(${q('smtp')})dnl`,
+      '',
+    ].join('\n');
+    const mcFile = path.join(dir, 'test.mc');
+    const cfFile = path.join(dir, 'test.cf');
+    writeFileSync(mcFile, mc);
+    const m4 = spawnSync('m4', [`-D_CF_DIR_=${SENDMAIL_CF_DIR}/`, mcFile], { encoding: 'utf8' });
+    if (m4.status !== 0) throw new SendmailHarnessError('build-failed', `m4 failed: ${m4.stderr}`);
+    writeFileSync(cfFile, m4.stdout);
+
+    const st = spawnSync(SENDMAIL_BIN, ['-C', cfFile, '-bd', `-q${options.queueInterval ?? '1m'}`], { encoding: 'utf8', timeout: 30000 });
+    if (st.status !== 0) throw new SendmailHarnessError('start-failed', `sendmail -bd failed (${st.status}): ${st.stdout}${st.stderr}`);
+    try {
+      await waitForPort(smtpPort, '127.0.0.1', 15000);
+    } catch (e) {
+      throw new SendmailHarnessError('start-failed', `sendmail did not listen on ${smtpPort}: ${(e as Error).message}\n${st.stdout}${st.stderr}`);
+    }
+
+    const run = (args: string[], input?: Buffer | string) => runTool(SENDMAIL_BIN, ['-C', cfFile, ...args], 30000, input);
+    const instance: SendmailInstance = {
+      smtpPort,
+      host: '127.0.0.1',
+      dir,
+      cfFile,
+      mc,
+      sink,
+      delivered: () => [...sink.messages],
+      waitForDelivered: (n, timeoutMs = 15000) => sink.waitFor(n, timeoutMs),
+      mailq: (args = []) => run(['-bp', ...args]),
+      async quarantined() { return parseMailq((await run(['-bp', '-qQ'])).stdout); },
+      async waitForQuarantined(n, timeoutMs = 15000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const qq = await instance.quarantined();
+          if (qq.length >= n) return qq;
+          if (Date.now() > deadline) throw new SendmailHarnessError('timeout', `${qq.length} of ${n} quarantined after ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      },
+      run,
+      async stop() {
+        await stopSendmail(dir, pidFile, keep);
+        await sink.stop();
+      },
+    };
+    return instance;
+  } catch (e) {
+    await stopSendmail(dir, pidFile, keep);
+    await sink.stop();
+    throw e;
+  }
+}
+
+async function stopSendmail(dir: string, pidFile: string, keep: boolean): Promise<void> {
+  const pid = killGroup(pidFile, 'SIGTERM');
+  if (pid) {
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    killGroup(pidFile, 'SIGKILL');
+  }
+  live.delete(dir);
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Parse `mailq` (sendmail -bp) output. */
+export function parseMailq(text: string): QuarantinedEntry[] {
+  const out: QuarantinedEntry[] = [];
+  let cur: QuarantinedEntry | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^(\w{6,})[*X-]?\s+(\d+)\s+\w{3} \w{3} [ \d]\d \d\d:\d\d\s+(\S+)\s*$/.exec(line);
+    if (head) {
+      cur = { queueId: head[1]!, size: Number(head[2]), sender: head[3]!.replace(/^<|>$/g, ''), reason: '', recipients: [] };
+      out.push(cur);
+      continue;
+    }
+    if (!cur) continue;
+    const qr = /^\s+QUARANTINE:\s*(.*)$/.exec(line);
+    if (qr) { cur.reason = qr[1]!; continue; }
+    const rc = /^\s+(<[^>]*>|\S+@\S+)\s*$/.exec(line);
+    if (rc) { cur.recipients.push(rc[1]!.replace(/^<|>$/g, '')); continue; }
+    if (/^\s+\(/.test(line)) continue; // delivery status text
+    if (/Total requests|^\s*$/.test(line)) cur = undefined;
+  }
+  return out;
+}
