@@ -1,16 +1,53 @@
 // Builds the policy modules a config asks for, in the order they run, with the shared services
-// they need (resolver, counter store). The only place that knows every module family.
+// they need (resolver, counter store, content analyzer). The only place that knows every family.
 import type { Logger } from '../log/logger.js';
 import type { PosternConfig } from '../config/schema.js';
 import type { PolicyModule } from './types.js';
+import { createResolver } from '../dns/index.js';
+import { createCounterStore } from '../state/index.js';
+import { createConnectionPolicy } from './connection/index.js';
+import { createOutboundPolicy } from './outbound/index.js';
+import { createContentAnalyzer } from '../content/analyzer.js';
+import { createContentModule } from '../content/module.js';
 
 export interface ModuleSet {
   modules: PolicyModule[];
+  /** Re-read reloadable data files (per-user permissions...) without a full rebuild. */
+  reloadData(): Promise<void>;
   /** Release timers, sockets and connections held by the modules. */
   dispose(): Promise<void>;
 }
 
-export async function buildModules(_config: PosternConfig, _logger: Logger): Promise<ModuleSet> {
+export async function buildModules(config: PosternConfig, logger: Logger): Promise<ModuleSet> {
   const modules: PolicyModule[] = [];
-  return { modules, dispose: async () => {} };
+  const closers: Array<() => Promise<void> | void> = [];
+
+  const resolver = createResolver(config.dns);
+  const store = createCounterStore(config.state);
+  closers.push(() => store.close());
+  const connection = createConnectionPolicy(config.connection, { resolver, store, logger });
+  modules.push(connection);
+
+  const outbound = createOutboundPolicy(config.outbound, { logger });
+  modules.push(outbound);
+
+  if (config.content.enabled) {
+    const analyzer = createContentAnalyzer(config, logger);
+    closers.push(() => analyzer.close());
+    modules.push(createContentModule(analyzer, Math.max(1000, config.server.timeouts.eomMs - 5000), logger));
+  }
+
+  return {
+    modules,
+    reloadData: () => outbound.reload(),
+    async dispose() {
+      for (const close of closers) {
+        try {
+          await close();
+        } catch (err) {
+          logger.warn({ err: String(err) }, 'module shutdown problem');
+        }
+      }
+    },
+  };
 }

@@ -29,8 +29,10 @@ type PosternRedis = Redis & {
 
 export class RedisCounterStore implements CounterStore {
   private readonly redis: PosternRedis;
+  private readonly waitMs: number;
 
   constructor(opts: RedisStoreOptions) {
+    this.waitMs = opts.commandTimeoutMs;
     const redis = new Redis(opts.url, {
       keyPrefix: opts.keyPrefix,
       commandTimeout: opts.commandTimeoutMs,
@@ -49,7 +51,7 @@ export class RedisCounterStore implements CounterStore {
     this.redis = redis as PosternRedis;
   }
 
-  /** Resolves once connected (or rejects with StoreError). */
+  /** Resolves once connected (or rejects with StoreError on the first connection error). */
   async ready(): Promise<void> {
     if (this.redis.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
@@ -61,10 +63,28 @@ export class RedisCounterStore implements CounterStore {
     });
   }
 
+  /**
+   * Commands are not queued while disconnected (enableOfflineQueue off), so wait — at most
+   * commandTimeoutMs — for a (re)connection first: the first sessions after start-up are not
+   * tempfailed just because the connection was still being set up, and an outage fails in bounded time.
+   */
+  private async connected(): Promise<void> {
+    const st = this.redis.status;
+    if (st === 'ready') return;
+    if (st === 'end' || st === 'close') throw new StoreError(`redis connection ${st}`);
+    await new Promise<void>((resolve, reject) => {
+      const ok = (): void => { cleanup(); resolve(); };
+      const t = setTimeout(() => { cleanup(); reject(new StoreError(`redis not connected (${this.redis.status}) within ${this.waitMs} ms`)); }, this.waitMs);
+      const cleanup = (): void => { clearTimeout(t); this.redis.off('ready', ok); };
+      this.redis.once('ready', ok);
+    });
+  }
+
   async incr(key: string, windowMs: number): Promise<number> {
     const t = Date.now();
     const k = `r:${key}:${windowMs}:${Math.floor(t / windowMs)}`;
     try {
+      await this.connected();
       return Number(await this.redis.posternIncr(k, windowMs));
     } catch (e) {
       throw new StoreError(`redis incr failed: ${(e as Error).message}`, { cause: e });
@@ -72,8 +92,9 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async acquire(key: string, id: string, ttlMs: number): Promise<number> {
-    const t = Date.now();
     try {
+      await this.connected();
+      const t = Date.now();
       return Number(await this.redis.posternAcquire(`c:${key}`, t, t + ttlMs, id, ttlMs));
     } catch (e) {
       throw new StoreError(`redis acquire failed: ${(e as Error).message}`, { cause: e });

@@ -131,10 +131,25 @@ describe('sendmail harness (no milter)', { skip: sendmailAvailable() ? false : '
     const s = await smtpSession({ port: sm.smtpPort });
     assert.equal(s.greeting.code, 220);
     assert.doesNotMatch(s.greeting.text, /postfix|sendmail|\d+\.\d+\.\d+/i);
+    assert.match(s.greeting.text, /^mx\.postern\.test ESMTP$/);
     await s.ehlo('client.example.org');
     const v = await s.raw('VRFY root');
     assert.ok(v.code === 252 || v.code >= 500, `${v.code} ${v.text}`);
     assert.doesNotMatch(v.text, /root@|<root/);
     await s.quit();
+  });
+});
+
+describe('sendmail fail-safe: milter unreachable, F=T', { skip: sendmailAvailable() ? false : 'sendmail not unpacked' }, () => {
+  let sm: SendmailInstance;
+  before(async () => { sm = await startSendmail({ milterPort: await freePort() }); });
+  after(async () => { await sm?.stop(); });
+
+  test('the example config answers 4xx instead of accepting unchecked', async () => {
+    assert.match(sm.mc, /INPUT_MAIL_FILTER\(`postern', `S=inet:\d+@127\.0\.0\.1, F=T, /);
+    const r = await sendMail({ port: sm.smtpPort, from: 'alice@example.org', to: ['bob@example.test'], data: MESSAGE });
+    assert.equal(r.accepted, false);
+    assert.ok(r.last.code >= 400 && r.last.code < 500, `expected 4xx, got ${r.last.code} ${r.last.text}`);
+    assert.equal(sm.delivered().length, 0);
   });
 });

@@ -63,6 +63,13 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of running) child.kill('SIGKILL');
   });
+  // The test runner stops a timed-out file with a signal: take clamd down too, then die as asked.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.kill(process.pid, sig);
+    });
+  }
 }
 
 export async function startClamd(opts: StartClamdOptions = {}): Promise<ClamdInstance> {
@@ -75,7 +82,8 @@ export async function startClamd(opts: StartClamdOptions = {}): Promise<ClamdIns
   const tmp = path.join(dir, 'tmp');
   await mkdir(db);
   await mkdir(tmp);
-  await writeFile(path.join(db, 'test.ndb'), `${EICAR_SIGNATURE}:0:0:${EICAR.toString('hex')}\n`);
+  // Offset "*": anywhere in the scanned data (not only at byte 0), so EICAR inside a larger part matches.
+  await writeFile(path.join(db, 'test.ndb'), `${EICAR_SIGNATURE}:0:*:${EICAR.toString('hex')}\n`);
   const hashFiles = [{ file: HASH_FIXTURE, name: HASH_SIGNATURE }, ...(opts.hashFiles ?? [])];
   const hdb: string[] = [];
   for (const h of hashFiles) {
@@ -167,7 +175,7 @@ export async function startClamd(opts: StartClamdOptions = {}): Promise<ClamdIns
   } catch (err) {
     const log = await readLog();
     await stop();
-    throw new Error(`${(err as Error).message}\n--- clamd output ---\n${output}\n--- clamd.log ---\n${log}`);
+    throw new Error(`${(err as Error).message} [temp dir ${dir} removed]\n--- clamd output ---\n${output}\n--- clamd.log ---\n${log}`);
   }
   const startMs = Date.now() - started;
 

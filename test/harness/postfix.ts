@@ -11,7 +11,7 @@
 // ensurePostfixPool() here). A slot is claimed with an atomic mkdir; a slot whose owner process
 // died is reclaimed (its master killed). So test files running in parallel never collide.
 import { spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForPort } from './net.js';
 import { REPO_ROOT } from './paths.js';
@@ -126,13 +126,17 @@ function readPid(file: string): number | undefined {
   } catch { return undefined; }
 }
 
+/** Running (a zombie waiting to be reaped by init counts as gone). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; }
+  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
 }
 
-function killMaster(pidFile: string): void {
+/** Kill a master and its daemons (master calls setsid(): its pid is their process group). */
+function killMaster(pidFile: string, sig: NodeJS.Signals = 'SIGKILL'): void {
   const pid = readPid(pidFile);
-  if (pid && alive(pid)) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  if (!pid || !alive(pid)) return;
+  try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } }
 }
 
 function sh(cmd: string, args: string[]): { status: number; out: string } {
@@ -349,6 +353,9 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 
     writeFileSync(path.join(dir, 'main.cf'), formatMainCf(params));
     writeFileSync(path.join(dir, 'master.cf'), masterCf(smtpPort));
+    // Postfix re-reads a config file until its mtime is older than "now" (300 ms steps), so a file
+    // written this very second costs up to 2 s per command: date them in the past.
+    backdate(dir);
 
     // check-fatal creates the queue subdirectories (post-install create-missing) and validates;
     // master -w returns once the daemon is up (much faster than `postfix start`'s checks).
@@ -417,13 +424,22 @@ async function stopInstance(dir: string, masterPidFile: string, keep: boolean): 
   if (!live.has(dir) && !existsSync(dir)) return;
   const pid = readPid(masterPidFile);
   if (pid && alive(pid)) {
-    sh('postfix', ['-c', dir, 'stop']);
+    // The instance is thrown away: no need for `postfix stop`'s orderly shutdown (≈1.7 s).
+    // master calls setsid(), so its pid is the process group of every Postfix daemon it runs.
+    killMaster(masterPidFile, 'SIGKILL');
     const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (alive(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
   live.delete(dir);
   if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Set every regular file directly in dir to an mtime 10 s ago. */
+function backdate(dir: string): void {
+  const past = new Date(Date.now() - 10000);
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    if (f.isFile()) utimesSync(path.join(dir, f.name), past, past);
+  }
 }
 
 function safeRead(file: string): string {

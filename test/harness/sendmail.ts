@@ -5,7 +5,7 @@
 // everything relayed to the in-process sink (sink.ts). It must never listen off loopback nor use
 // the system's /etc/mail.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './net.js';
@@ -104,8 +104,10 @@ function readPid(file: string): number | undefined {
   } catch { return undefined; }
 }
 
+/** Running (a zombie waiting to be reaped by init counts as gone). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; }
+  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
 }
 
 /** sendmail -bd calls setsid(): its pid is its process group, which holds its delivery children. */
@@ -114,6 +116,16 @@ function killGroup(pidFile: string, sig: NodeJS.Signals): number | undefined {
   if (!pid) return undefined;
   try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } }
   return pid;
+}
+
+let unshareOk: boolean | undefined;
+/** Can we run sendmail in its own UTS + mount namespace (root, unshare(1), kernel allows it)? */
+function canUnshare(): boolean {
+  if (unshareOk === undefined) {
+    unshareOk = spawnSync('unshare', ['--uts', '--mount', 'true'], { stdio: 'ignore' }).status === 0;
+    if (!unshareOk) console.warn('sendmail harness: unshare(1) unavailable; sendmail may sleep 60 s if the hostname has no dot');
+  }
+  return unshareOk;
 }
 
 /** The example fragment with the milter socket replaced, or its INPUT_MAIL_FILTER removed. */
@@ -144,7 +156,7 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
     writeFileSync(path.join(dir, 'local-host-names'), '');
     writeFileSync(path.join(dir, 'aliases'), 'postmaster: root\n');
     writeFileSync(path.join(dir, 'service.switch'), 'hosts files\naliases files\n');
-    writeFileSync(path.join(dir, 'hosts'), '127.0.0.1 localhost mx.postern.test\n');
+    writeFileSync(path.join(dir, 'hosts'), '127.0.0.1 localhost\n127.0.1.1 mx.postern.test mx\n');
     const smtpPort = await freePort();
     const milter = options.milter ?? (options.milterPort !== undefined ? `inet:${options.milterPort}@127.0.0.1` : undefined);
     const example = options.useExample === false ? '' : exampleSendmailMc(milter, options.milterEquates);
@@ -164,7 +176,6 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
       `define(${q('confSERVICE_SWITCH_FILE')}, ${q(path.join(dir, 'service.switch'))})dnl`,
       `define(${q('confHOSTS_FILE')}, ${q(path.join(dir, 'hosts'))})dnl`,
       `define(${q('HELP_FILE')}, ${q(path.join(dir, 'helpfile'))})dnl`,
-      `define(${q('confHOST_STATUS_DIRECTORY')}, ${q(path.join(dir, 'hoststat'))})dnl`,
       `define(${q('confDONT_PROBE_INTERFACES')}, ${q('True')})dnl`,
       `define(${q('confDELIVERY_MODE')}, ${q('background')})dnl`,
       `define(${q('confTO_CONNECT')}, ${q('5s')})dnl`,
@@ -191,12 +202,27 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
     if (m4.status !== 0) throw new SendmailHarnessError('build-failed', `m4 failed: ${m4.stderr}`);
     writeFileSync(cfFile, m4.stdout);
 
-    const st = spawnSync(SENDMAIL_BIN, ['-C', cfFile, '-bd', `-q${options.queueInterval ?? '1m'}`], { encoding: 'utf8', timeout: 30000 });
-    if (st.status !== 0) throw new SendmailHarnessError('start-failed', `sendmail -bd failed (${st.status}): ${st.stdout}${st.stderr}`);
+    // The daemon forks and keeps its stdio: give it a file, not a pipe (a pipe would keep
+    // spawnSync waiting for the daemon's lifetime).
+    const outFile = path.join(dir, 'sendmail.out');
+    const outFd = openSync(outFile, 'w');
+    const daemonArgs = ['-C', cfFile, '-bd', `-q${options.queueInterval ?? '1m'}`];
+    const st = canUnshare()
+      // sendmail sleeps 60 s at start when the machine's hostname has no dot and does not resolve
+      // to a dotted name (before it reads the .cf, so confDOMAIN_NAME cannot help). Give the daemon
+      // its own UTS + mount namespace: hostname mx.postern.test, and our hosts file over /etc/hosts
+      // (no DNS query leaves the machine). Nothing outside the namespace changes.
+      ? spawnSync('unshare', ['--uts', '--mount', 'sh', '-c',
+        'hostname mx.postern.test && mount --bind "$1" /etc/hosts && shift && exec "$@"',
+        'sh', path.join(dir, 'hosts'), SENDMAIL_BIN, ...daemonArgs], { stdio: ['ignore', outFd, outFd], timeout: 90000 })
+      : spawnSync(SENDMAIL_BIN, daemonArgs, { stdio: ['ignore', outFd, outFd], timeout: 90000 });
+    closeSync(outFd);
+    const startOut = () => readFileSync(outFile, 'utf8');
+    if (st.status !== 0) throw new SendmailHarnessError('start-failed', `sendmail -bd failed (${st.status}): ${startOut()}`);
     try {
       await waitForPort(smtpPort, '127.0.0.1', 15000);
     } catch (e) {
-      throw new SendmailHarnessError('start-failed', `sendmail did not listen on ${smtpPort}: ${(e as Error).message}\n${st.stdout}${st.stderr}`);
+      throw new SendmailHarnessError('start-failed', `sendmail did not listen on ${smtpPort}: ${(e as Error).message}\n${startOut()}`);
     }
 
     const run = (args: string[], input?: Buffer | string) => runTool(SENDMAIL_BIN, ['-C', cfFile, ...args], 30000, input);

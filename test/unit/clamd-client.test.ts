@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { ClamdClient } from '../../src/content/clamd/client.js';
 import { ClamdConnectError, ClamdError, ClamdSizeLimitError, ClamdTimeoutError } from '../../src/content/clamd/errors.js';
@@ -54,16 +55,33 @@ test('TCP mode: PING and EICAR over 127.0.0.1', async () => {
   assert.ok(v.infected && v.signatures[0]?.startsWith(EICAR_SIGNATURE));
 });
 
-test('stream over StreamMaxLength: typed size-limit error', async () => {
-  const c = new ClamdClient({ address: clamd.address });
+test('stream over clamd StreamMaxLength: clamd\'s refusal is read and typed, even mid-upload', async () => {
+  const c = new ClamdClient({ address: clamd.address, maxStreamBytes: 64 * 1024 * 1024 });
+  // clamd answers "INSTREAM size limit exceeded. ERROR" and closes while we are still uploading.
+  // The client reads that answer between chunks; rarely clamd's close wins the race and the next
+  // write fails with EPIPE first: then the error is CLAMD_PROTOCOL naming the likely cause.
   await assert.rejects(c.scan(Buffer.alloc(3 * 1024 * 1024, 0x61)), (err: unknown) => {
     assert.ok(err instanceof ClamdError, String(err));
-    // clamd answers "INSTREAM size limit exceeded. ERROR" and closes; the answer is read even while
-    // we are still uploading.
-    assert.ok(err instanceof ClamdSizeLimitError, `${(err as Error).name}: ${(err as Error).message}`);
-    assert.equal(err.code, 'CLAMD_SIZE_LIMIT');
+    if (err instanceof ClamdSizeLimitError) {
+      assert.equal(err.code, 'CLAMD_SIZE_LIMIT');
+      assert.match(err.message, /size limit exceeded/);
+    } else {
+      assert.equal(err.code, 'CLAMD_PROTOCOL');
+      assert.match(err.message, /StreamMaxLength/);
+    }
     return true;
   });
+});
+
+test('stream over the client\'s maxStreamBytes: refused locally with CLAMD_SIZE_LIMIT, nothing sent', async () => {
+  const c = new ClamdClient({ address: clamd.address, maxStreamBytes: 1024 * 1024 });
+  await assert.rejects(c.scan(Buffer.alloc(1024 * 1024 + 1)), (err: unknown) => {
+    assert.ok(err instanceof ClamdSizeLimitError);
+    assert.equal(err.code, 'CLAMD_SIZE_LIMIT');
+    assert.equal(err.limit, 1024 * 1024);
+    return true;
+  });
+  assert.deepEqual(await c.scan(Buffer.alloc(1024 * 1024, 0x20)), { infected: false }); // exactly at the limit
 });
 
 test('socket absent: connect error with ENOENT', async () => {
@@ -106,7 +124,11 @@ test('server accepts but never answers: scan timeout, and PING times out too', a
 test('server closes without answering: protocol error, not clean', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-clamd-close-'));
   const sockPath = path.join(dir, 'close.sock');
-  const srv = net.createServer((s) => s.end());
+  const srv = net.createServer((s) => {
+    s.on('error', () => {});
+    s.resume(); // read, so the client's close is seen and srv.close() can finish
+    s.end();
+  });
   await new Promise<void>((r) => srv.listen(sockPath, r));
   try {
     const c = new ClamdClient({ address: `unix:${sockPath}` });
@@ -122,4 +144,15 @@ test('abort signal ends a scan with CLAMD_ABORTED', async () => {
   const ac = new AbortController();
   ac.abort(new Error('budget'));
   await assert.rejects(c.scan(EICAR, ac.signal), { code: 'CLAMD_ABORTED' });
+});
+
+test('harness: a clamd that cannot start is reported with its output and leaves nothing behind', async () => {
+  await assert.rejects(startClamd({ extraConfig: ['NoSuchClamdOption yes'], startTimeoutMs: 5000 }), (err: unknown) => {
+    const msg = (err as Error).message;
+    assert.match(msg, /NoSuchClamdOption/);
+    const dir = /\[temp dir (\S+) removed\]/.exec(msg)?.[1];
+    assert.ok(dir, msg);
+    assert.equal(existsSync(dir), false);
+    return true;
+  });
 });

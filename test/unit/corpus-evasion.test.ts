@@ -48,3 +48,47 @@ test('every hide-content mail is refused as ambiguous or exposes the EICAR zip',
     `flagged only: ${onlyFlagged}; neither: ${failures.length}`);
   assert.deepEqual(failures, []);
 });
+
+const NAMES = path.join(SHARED_CORPUS, 'mime-evasion', 'hide-filename');
+const skipNames = corpusSkipReason() || (existsSync(NAMES) ? false : `SKIPPED: ${NAMES} absent`);
+
+test('every hide-filename mail is refused as ambiguous or shows the real name file.zip', { skip: skipNames, timeout: 120_000 }, async () => {
+  const files = readdirSync(NAMES).filter((f) => f.endsWith('.eml')).sort();
+  let found = 0;
+  let flaggedOnly = 0;
+  const failures: string[] = [];
+  for (const f of files) {
+    const raw = readFileSync(path.join(NAMES, f));
+    const msg = await parseMessage(raw);
+    const named = msg.parts.some((p) => p.names.some((n) => /\.zip[\s.]*$/i.test(n.normalize('NFKC'))));
+    const flagged = msg.hits.some((h) => h.action === 'reject' || h.action === 'quarantine');
+    if (named) found++;
+    else if (flagged) flaggedOnly++;
+    else failures.push(`${f} ${/X-Payload-Id: (\S+)/.exec(raw.toString('latin1'))?.[1]}: names ${JSON.stringify(msg.parts.map((p) => p.names))}`);
+  }
+  console.log(`\nhide-filename: ${files.length} mails; a part named *.zip: ${found}; flagged only: ${flaggedOnly}; neither: ${failures.length}`);
+  assert.deepEqual(failures, []);
+});
+
+const XOR_DIR = path.join(SHARED_CORPUS, 'clamav-testfiles-xored');
+const skipXor = corpusSkipReason() || (existsSync(XOR_DIR) ? false : `SKIPPED: ${XOR_DIR} absent`);
+const XOR_KEY = Buffer.from(
+  'bhcftqarohcdiayfohalohkgmoefxrrgfnczssgybajvkzjaahpfrlqsratkhhfvpxytculmwgmtyzujlbjlgrhtwxhzpjazlibbwepffyjyfkjwzyofgpopoueurinpdujkphxwhnaxfkaiwrpzdqsnwughtejr',
+);
+
+test('ClamAV MIME-evasion mails (XOR-decoded in memory): the test executable is a part, or the mail is flagged', { skip: skipXor }, async () => {
+  const files = readdirSync(XOR_DIR).filter((f) => f.endsWith('.xor')).sort();
+  assert.ok(files.length > 0);
+  const failures: string[] = [];
+  let found = 0;
+  for (const f of files) {
+    const raw = readFileSync(path.join(XOR_DIR, f));
+    for (let i = 0; i < raw.length; i++) raw[i] = raw[i]! ^ XOR_KEY[i % XOR_KEY.length]!;
+    const msg = await parseMessage(raw);
+    const exe = msg.parts.some((p) => p.trueType === 'pe' && p.names.includes('clam.exe'));
+    if (exe) found++;
+    else if (!msg.hits.some((h) => h.action === 'reject' || h.action === 'quarantine')) failures.push(f);
+  }
+  console.log(`\nclamav-xored: ${files.length} mails; clam.exe exposed in ${found}`);
+  assert.deepEqual(failures, []);
+});

@@ -9,7 +9,8 @@ import type { ContentPart } from '../types.js';
 import { detectType } from '../attachments/magic.js';
 import { safeName } from '../attachments/names.js';
 import { archivesConfigSchema, type ArchivesConfig } from './config.js';
-import { localHeaderName, readZipDirectory } from './zip-directory.js';
+import { listRar } from './rar.js';
+import { findEocd, localHeaderName, readZipDirectory } from './zip-directory.js';
 
 export interface ExpandResult {
   /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
@@ -18,7 +19,7 @@ export interface ExpandResult {
 }
 
 /** Types we recognise as archives/containers but cannot open here (clamd may). */
-const UNSUPPORTED = new Set(['rar', '7z', 'cab', 'ace', 'arj', 'lzh', 'bzip2', 'xz', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
+const UNSUPPORTED = new Set(['7z', 'cab', 'ace', 'arj', 'lzh', 'bzip2', 'xz', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
 
 interface Budget {
   inflated: number;
@@ -86,6 +87,8 @@ function openOne(ctx: Ctx, part: ContentPart, type: string): ContentPart[] | und
       return openGzip(ctx, part);
     case 'tar':
       return openTar(ctx, part);
+    case 'rar':
+      return listRarMembers(ctx, part);
     default:
       return undefined;
   }
@@ -115,7 +118,11 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
   const declared = files.reduce((s, e) => s + e.size, 0);
   const overDeclared = declared > config.maxDeclaredBytes;
   if (overDeclared) hit(ctx, 'unchecked', 'archive.unchecked', part, `zip declares ${declared} uncompressed bytes (limit ${config.maxDeclaredBytes})`);
-  const nameOnly = overCount || overDeclared;
+  // Overlapping entries (several central records pointing into the same data: "quoted overlap"
+  // bombs, or extractors disagreeing about content): report, and inflate nothing.
+  const overlap = hasOverlap(buf, files);
+  if (overlap) hit(ctx, 'unchecked', 'archive.unchecked', part, 'zip entries overlap (bomb construction or ambiguous content)');
+  const nameOnly = overCount || overDeclared || overlap;
   const members: ContentPart[] = [];
   let encrypted = 0;
   for (const e of files.slice(0, config.maxEntries)) {
@@ -137,6 +144,29 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
   }
   if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted zip entr${encrypted === 1 ? 'y' : 'ies'}`);
   return members;
+}
+
+function hasOverlap(buf: Buffer, files: Array<{ localOffset: number; compressedSize: number }>): boolean {
+  const ranges: Array<[number, number]> = [];
+  for (const e of files) {
+    const lo = e.localOffset;
+    if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
+    ranges.push([lo, lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) if (ranges[i]![0] < ranges[i - 1]![1]) return true;
+  return false;
+}
+
+/** 7z: we cannot list (headers are usually LZMA-packed), but AES-encrypted headers are visible. */
+function sevenZipHeadersEncrypted(buf: Buffer): boolean {
+  if (buf.length < 32) return false;
+  const off = Number(buf.readBigUInt64LE(12));
+  const size = Number(buf.readBigUInt64LE(20));
+  const start = 32 + off;
+  if (!Number.isSafeInteger(start) || start >= buf.length || buf[start] !== 0x17) return false;
+  const header = buf.subarray(start, Math.min(buf.length, start + Math.min(size, 64 * 1024)));
+  return header.includes(Buffer.from([0x06, 0xf1, 0x07, 0x01])); // 7zAES coder id
 }
 
 function inflateZipEntry(
@@ -237,6 +267,29 @@ function openGzip(ctx: Ctx, part: ContentPart): ContentPart[] {
   return [makeMember(ctx, part, names, content)];
 }
 
+/** RAR cannot be decompressed here: list member names (so blocked names inside are caught). */
+function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const listing = listRar(part.content, ctx.config.maxEntries);
+  if (!listing) return [];
+  if (listing.headersEncrypted) {
+    hit(ctx, 'encrypted', 'archive.encrypted', part, `RAR ${listing.version} with encrypted headers (members cannot be listed)`);
+    return [];
+  }
+  if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt RAR ${listing.version}: ${listing.error}`);
+  if (listing.truncated) hit(ctx, 'unchecked', 'archive.unchecked', part, `RAR has more than ${ctx.config.maxEntries} entries`);
+  const members: ContentPart[] = [];
+  let encrypted = 0;
+  for (const e of listing.entries) {
+    if (e.directory) continue;
+    if (!memberBudgetLeft(ctx, part)) break;
+    if (e.encrypted) encrypted++;
+    members.push(makeMember(ctx, part, [e.name], undefined));
+  }
+  if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted RAR entr${encrypted === 1 ? 'y' : 'ies'}`);
+  if (members.length > 0) hit(ctx, 'unsupported', 'archive.unsupported', part, `RAR ${listing.version} listed by name only (contents not decompressed)`);
+  return members;
+}
+
 function tarNumber(b: Buffer): number {
   if (b.length > 0 && (b[0]! & 0x80) !== 0) {
     // base-256 (GNU) for large sizes
@@ -312,10 +365,20 @@ function openTar(ctx: Ctx, part: ContentPart): ContentPart[] {
 }
 
 function expandPart(ctx: Ctx, part: ContentPart, out: ContentPart[]): void {
-  const tt = part.content.length > 0 ? detectType(part.content) : undefined;
+  let tt = part.content.length > 0 ? detectType(part.content) : undefined;
   const withType: ContentPart = tt && !part.trueType ? { ...part, trueType: tt.type } : part;
   out.push(withType);
-  if (!tt || !tt.archive) return;
+  if (!tt) return;
+  if (!tt.archive) {
+    // Polyglots: an image/PDF/executable with a zip appended opens fine in 7-Zip/WinRAR.
+    const dir = findEocd(part.content) >= 0 ? readZipDirectory(part.content, 1) : undefined;
+    if (!dir || dir.entries.length === 0) return;
+    tt = { ...tt, type: 'zip', archive: true };
+  }
+  if (tt.type === '7z' && sevenZipHeadersEncrypted(part.content)) {
+    hit(ctx, 'encrypted', 'archive.encrypted', part, '7z with encrypted headers (members cannot be listed)');
+    return;
+  }
   if (UNSUPPORTED.has(tt.type)) {
     hit(ctx, 'unsupported', 'archive.unsupported', part, `${tt.description} not opened here`);
     return;

@@ -86,6 +86,9 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
         emit('blockedType', 'attachment.blocked-type', firstName, `content is ${desc} (${type}), declared ${part.contentType}`, `content is ${desc}`);
       }
     }
+    if (tt?.type === 'ole' && tt.hints.includes('encrypted')) {
+      emit('encryptedDocument', 'attachment.encrypted-document', firstName, 'password-protected Office document', 'encrypted document cannot be checked');
+    }
     if (tt?.macros) {
       emit('macro', 'attachment.macro', firstName, `${tt.description} contains macros`, 'document contains macros');
     }

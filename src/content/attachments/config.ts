@@ -53,6 +53,9 @@ export const attachmentsConfigSchema = z
         clsidName: ruleActionSchema.default('reject').describe('attachment.clsid-name: a {CLSID} suffix makes Explorer open the file by class, not extension.'),
         longName: ruleActionSchema.default('quarantine').describe('attachment.long-name: very long names hide the extension.'),
         paddedName: ruleActionSchema.default('reject').describe('attachment.padded-name: long whitespace runs hide the extension.'),
+        encryptedDocument: ruleActionSchema
+          .default('quarantine')
+          .describe('attachment.encrypted-document: password-protected Office file (cannot be scanned; the password is usually in the body).'),
         macro: ruleActionSchema.default('quarantine').describe('attachment.macro: Office/OpenDocument file with VBA/XLM macros; held for review, not refused.'),
       })
       .prefault({})

@@ -75,7 +75,10 @@ function detect(buf: Buffer): TrueType {
     const ole = readOleDirectory(buf);
     if (ole && MSI_CLSIDS.has(ole.rootClsid)) return T('msi', 'Windows Installer package', { executable: true, hints: [ole.rootClsid] });
     const macros = ole ? oleHasMacros(ole.names) || rawHasVbaMarker(buf) : rawHasVbaMarker(buf);
-    return T('ole', 'OLE compound document', { macros, hints: ole ? [] : ['directory-unreadable'] });
+    const hints = ole ? [] : ['directory-unreadable'];
+    // Password-protected OOXML is stored as an OLE file holding EncryptionInfo + EncryptedPackage.
+    if (ole?.names.some((n) => n === 'EncryptedPackage' || n === 'EncryptionInfo')) hints.push('encrypted');
+    return T('ole', 'OLE compound document', { macros, hints });
   }
   if (startsWith(buf, ONENOTE_GUID)) return T('onenote', 'OneNote section', { executable: true });
   // --- archives and compressors
@@ -107,8 +110,7 @@ function detect(buf: Buffer): TrueType {
   }
   if (buf.length >= 512 && startsWith(buf, 'koly', buf.length - 512)) return T('dmg', 'Apple disk image', { archive: true });
   // --- documents
-  const pdfAt = buf.subarray(0, 1024).indexOf('%PDF-');
-  if (pdfAt >= 0) return T('pdf', 'PDF document', { hints: pdfHints(buf) });
+  if (buf.subarray(0, 1024).indexOf('%PDF-') >= 0) return T('pdf', 'PDF document', { hints: pdfHints(buf) });
   if (startsWith(buf, '{\\rt')) return T('rtf', 'Rich Text Format', { hints: buf.includes('\\objdata') || buf.includes('\\object') ? ['embedded-object'] : [] });
   // --- images (common decoys)
   if (startsWith(buf, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return T('png', 'PNG image');
@@ -188,7 +190,7 @@ function pdfHints(buf: Buffer): string[] {
   const re = /\/([A-Za-z0-9#]{2,32})/g;
   const want: Record<string, string> = {
     javascript: 'javascript', js: 'javascript', openaction: 'openaction', aa: 'auto-action', launch: 'launch',
-    embeddedfile: 'embedded-file', richmedia: 'richmedia', xfa: 'xfa', submitform: 'submitform', uri: 'uri',
+    embeddedfile: 'embedded-file', richmedia: 'richmedia', xfa: 'xfa', submitform: 'submitform', uri: 'uri', encrypt: 'encrypted',
   };
   let m: RegExpExecArray | null;
   let guard = 0;

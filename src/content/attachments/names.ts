@@ -57,6 +57,18 @@ function basename(s: string): string {
   return i >= 0 && i < s.length - 1 ? s.slice(i + 1) : s;
 }
 
+function byteSwappedUtf16(s: string): string | undefined {
+  if (s.length < 3) return undefined;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const hi = c >> 8;
+    if ((c & 0xff) !== 0 || hi < 0x20 || hi > 0x7e) return undefined;
+    out += String.fromCharCode(hi);
+  }
+  return out;
+}
+
 export function extensionsOf(name: string): string[] {
   const parts = name.split('.');
   if (parts.length < 2) return [];
@@ -64,7 +76,11 @@ export function extensionsOf(name: string): string[] {
 }
 
 export function normaliseName(original: string): NormalisedName {
-  let s = String(original ?? '').normalize('NFKC');
+  let s = String(original ?? '');
+  // UTF-16 decoded with the wrong byte order ("file.zip" read as U+6600 U+6900 ...): every code unit
+  // has a zero low byte and a printable high byte. Read it the other way round (multi-view).
+  const swapped = byteSwappedUtf16(s);
+  s = s.normalize('NFKC');
   const flags: NameFlags = {
     bidi: BIDI.test(s),
     invisible: false,
@@ -83,8 +99,8 @@ export function normaliseName(original: string): NormalisedName {
     s = d.normalize('NFKC');
     if (BIDI.test(s)) flags.bidi = true;
   }
-  INVISIBLE.lastIndex = 0;
-  if (INVISIBLE.test(s)) flags.invisible = true;
+  // Bidi controls are reported as bidi; "invisible" is for the other format characters.
+  if ([...s.matchAll(INVISIBLE)].some((m) => !BIDI.test(m[0]))) flags.invisible = true;
   s = s.replace(INVISIBLE, '');
   CONTROL.lastIndex = 0;
   if (CONTROL.test(s)) flags.control = true;
@@ -115,6 +131,10 @@ export function normaliseName(original: string): NormalisedName {
   if (main.includes(';')) for (const piece of main.split(';')) add(piece);
   // CLSID suffix: Explorer hides it and uses the class; also check the name without it.
   if (flags.clsid) add(main.replace(new RegExp(CLSID.source, 'gi'), ''));
+  if (swapped) {
+    const sw = normaliseName(swapped);
+    for (const v of sw.variants) add(v);
+  }
   // Compression suffix hides the real name after decompression: x.scr.gz -> x.scr.
   for (const v of [...variants]) {
     let cur = v;

@@ -47,6 +47,7 @@ export function createClamdCheck(
       connectTimeoutMs: cfg.connectTimeoutMs,
       scanTimeoutMs: cfg.scanTimeoutMs,
       chunkSize: cfg.chunkSize,
+      maxStreamBytes: cfg.maxStreamBytes,
     });
   const log = logger?.child({ check: 'clamd', clamd: scanner.label });
   if (!cfg.enabled) log?.warn('clamd scanning is disabled by configuration: mail is not scanned for viruses');
@@ -67,7 +68,11 @@ export function createClamdCheck(
         () => budget.abort(new ClamdTimeoutError('scan', cfg.messageBudgetMs)),
         cfg.messageBudgetMs,
       );
-      const signal = env.signal ? AbortSignal.any([env.signal, budget.signal]) : budget.signal;
+      // The caller's signal (pipeline budget) also ends our scans. (No AbortSignal.any: Node 20.0-20.2.)
+      const onOuterAbort = (): void => budget.abort(env.signal?.reason);
+      if (env.signal?.aborted) onOuterAbort();
+      else env.signal?.addEventListener('abort', onOuterAbort, { once: true });
+      const signal = budget.signal;
       let outcomes: Outcome[];
       try {
         outcomes = await mapLimited(items, cfg.concurrency, async (item): Promise<Outcome> => {
@@ -79,6 +84,7 @@ export function createClamdCheck(
         });
       } finally {
         clearTimeout(budgetTimer);
+        env.signal?.removeEventListener('abort', onOuterAbort);
       }
       return toHits(outcomes, cfg, log);
     },

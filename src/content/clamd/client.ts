@@ -8,6 +8,7 @@ import {
   ClamdConnectError,
   ClamdError,
   ClamdProtocolError,
+  ClamdSizeLimitError,
   ClamdTimeoutError,
 } from './errors.js';
 import { parseInstreamReply, type ScanVerdict } from './reply.js';
@@ -21,6 +22,12 @@ export interface ClamdClientOptions {
   scanTimeoutMs?: number;
   /** Bytes per INSTREAM chunk (default 64 KiB). */
   chunkSize?: number;
+  /**
+   * Largest stream to send (default 25 MiB, clamd's default StreamMaxLength). Bigger data is refused
+   * here with ClamdSizeLimitError, without a round trip: clamd would refuse it anyway, and when it
+   * does so mid-upload the refusal can be lost to EPIPE.
+   */
+  maxStreamBytes?: number;
   /** Largest reply accepted before giving up (default 64 KiB); guards against a runaway peer. */
   maxReplyBytes?: number;
 }
@@ -38,6 +45,7 @@ export class ClamdClient {
   readonly scanTimeoutMs: number;
   readonly chunkSize: number;
   readonly maxReplyBytes: number;
+  readonly maxStreamBytes: number;
 
   constructor(options: ClamdClientOptions) {
     this.address = typeof options.address === 'string' ? parseClamdAddress(options.address) : options.address;
@@ -45,6 +53,7 @@ export class ClamdClient {
     this.scanTimeoutMs = options.scanTimeoutMs ?? 30000;
     this.chunkSize = Math.max(1, Math.min(options.chunkSize ?? 65536, 0x7fffffff));
     this.maxReplyBytes = options.maxReplyBytes ?? 65536;
+    this.maxStreamBytes = options.maxStreamBytes ?? 25 * 1024 * 1024;
   }
 
   /** Human-readable address for logs. */
@@ -54,6 +63,7 @@ export class ClamdClient {
 
   /** Scan bytes with INSTREAM. Resolves with the verdict; rejects with a ClamdError subclass. */
   async scan(data: Buffer, signal?: AbortSignal): Promise<ScanVerdict> {
+    if (data.length > this.maxStreamBytes) throw new ClamdSizeLimitError(undefined, data.length, this.maxStreamBytes);
     const chunkSize = this.chunkSize;
     const reply = await this.request(async (socket, replyStarted) => {
       await write(socket, INSTREAM);
@@ -65,6 +75,9 @@ export class ClamdClient {
         header.writeUInt32BE(piece.length, 0);
         socket.write(header);
         await write(socket, piece);
+        // Let the event loop poll the socket between chunks: an early refusal is then read before
+        // the next write would hit the closed connection (EPIPE) and lose the reply.
+        await new Promise<void>((r) => setImmediate(r));
       }
       if (!replyStarted() && !socket.destroyed) socket.write(ZERO);
     }, signal);
@@ -155,8 +168,13 @@ export class ClamdClient {
         if (settled) return;
         // Closed after sending something (e.g. size-limit refusal followed by EPIPE on our side):
         // let the reply parser judge what we have.
-        if (received > 0) succeed();
-        else fail(new ClamdProtocolError(`clamd closed the connection without a reply${socketError ? ` (${(socketError as NodeJS.ErrnoException).code ?? socketError.message})` : ''}`, undefined, { cause: socketError }));
+        if (received > 0) {
+          succeed();
+          return;
+        }
+        const why = socketError ? ` (${(socketError as NodeJS.ErrnoException).code ?? socketError.message})` : '';
+        const hint = socketError && socket.bytesWritten > 0 ? ` during upload after ${socket.bytesWritten} bytes; StreamMaxLength exceeded?` : '';
+        fail(new ClamdProtocolError(`clamd closed the connection without a reply${why}${hint}`, undefined, { cause: socketError }));
       });
     });
   }

@@ -44,6 +44,12 @@ export const clamdConfigSchema = z
       .max(16 * 1024 * 1024)
       .default(65536)
       .describe('Bytes per INSTREAM chunk; 64 KiB matches clamd\'s own clients and keeps memory per scan small.'),
+    maxStreamBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(25 * 1024 * 1024)
+      .describe('Keep equal to clamd\'s StreamMaxLength (25M by default, also in Debian\'s clamd.conf): bigger data is not sent, since clamd would refuse it; it counts as "unavailable" (fail action), so keep it above the MTA\'s message_size_limit.'),
     scanRaw: z
       .boolean()
       .default(true)

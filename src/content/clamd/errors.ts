@@ -51,8 +51,14 @@ export class ClamdAbortedError extends ClamdError {
 
 export class ClamdSizeLimitError extends ClamdError {
   override readonly name = 'ClamdSizeLimitError';
-  constructor(readonly reply: string) {
-    super('CLAMD_SIZE_LIMIT', `clamd refused the stream: ${reply} (raise StreamMaxLength in clamd.conf)`);
+  /** `reply` is clamd's refusal, or undefined when the client refused locally (maxStreamBytes). */
+  constructor(readonly reply: string | undefined, readonly size?: number, readonly limit?: number) {
+    super(
+      'CLAMD_SIZE_LIMIT',
+      reply !== undefined
+        ? `clamd refused the stream: ${reply} (raise StreamMaxLength in clamd.conf)`
+        : `stream of ${size} bytes is over the configured limit of ${limit} bytes (clamd StreamMaxLength)`,
+    );
   }
 }
 

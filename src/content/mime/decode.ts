@@ -78,11 +78,60 @@ export function decodeBase64(src: Buffer): Base64Result {
 }
 
 /**
+ * Base64 read in 4-character groups that count "=" as a position: a group holding "=" anywhere is a
+ * short quantum of its other characters (decoders that pad per group read "U=Es" as "UEs=").
+ */
+export function decodeBase64Quanta(src: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(Math.floor((src.length * 3) / 4) + 3);
+  let o = 0;
+  const q: number[] = [];
+  let inGroup = 0;
+  const flush = (): void => {
+    if (q.length >= 2) {
+      const acc = (q[0]! << 18) | (q[1]! << 12) | ((q[2] ?? 0) << 6) | (q[3] ?? 0);
+      out[o++] = (acc >> 16) & 255;
+      if (q.length >= 3) out[o++] = (acc >> 8) & 255;
+      if (q.length >= 4) out[o++] = acc & 255;
+    }
+    q.length = 0;
+    inGroup = 0;
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    const v = B64[c]!;
+    if (v >= 0) q.push(v);
+    else if (c !== 61) continue;
+    if (++inGroup === 4) flush();
+  }
+  flush();
+  return out.subarray(0, o);
+}
+
+/** Lines (before the last data line) whose base64 length is not a multiple of 4; no allocation. */
+function countOddBase64Lines(src: Buffer): number {
+  let odd = 0;
+  let lastOdd = false;
+  let n = 0;
+  for (let i = 0; i <= src.length; i++) {
+    const c = i < src.length ? src[i]! : 10;
+    if (c === 10) {
+      if (n % 4 !== 0) {
+        odd++;
+        lastOdd = true;
+      } else if (n) lastOdd = false;
+      n = 0;
+    } else if (B64[c]! >= 0 || c === 61) n++;
+  }
+  return lastOdd ? odd - 1 : odd;
+}
+
+/**
  * Base64 decoded line by line, each line on its own, dropping an incomplete quantum at a line end
  * (what decoders that restart per line do). `oddLines` counts lines (before the last) whose alphabet
  * length is not a multiple of 4: only then does this reading differ from the stream reading.
  */
 export function decodeBase64PerLine(src: Buffer): { data: Buffer; oddLines: number } {
+  if (countOddBase64Lines(src) === 0) return { data: Buffer.alloc(0), oddLines: 0 };
   const chunks: Buffer[] = [];
   let oddLines = 0;
   let start = 0;
@@ -91,7 +140,7 @@ export function decodeBase64PerLine(src: Buffer): { data: Buffer; oddLines: numb
     let end = src.indexOf(10, start);
     if (end < 0) end = src.length;
     let n = 0;
-    for (let i = start; i < end; i++) if (B64[src[i]!]! >= 0) n++;
+    for (let i = start; i < end; i++) if (B64[src[i]!]! >= 0 || src[i] === 61) n++;
     if (n % 4 !== 0) {
       oddLines++;
       lastOdd = true;
@@ -99,7 +148,7 @@ export function decodeBase64PerLine(src: Buffer): { data: Buffer; oddLines: numb
       let keep = n - (n % 4);
       let stop = start;
       while (stop < end && keep > 0) {
-        if (B64[src[stop]!]! >= 0) keep--;
+        if (B64[src[stop]!]! >= 0 || src[stop] === 61) keep--;
         stop++;
       }
       chunks.push(decodeBase64(src.subarray(start, stop)).data);
@@ -250,6 +299,19 @@ const CHARSET_ALIASES: Record<string, string> = {
   latin1: 'windows-1252',
 };
 
+/** "UTF-16" without a byte order: BOM if present, else whichever half holds the zero bytes (RFC 2781: BE). */
+function utf16Order(buf: Uint8Array): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return 'utf-16le';
+  if (buf[0] === 0xfe && buf[1] === 0xff) return 'utf-16be';
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i + 1 < buf.length && i < 512; i += 2) {
+    if (buf[i] === 0) even++;
+    if (buf[i + 1] === 0) odd++;
+  }
+  return odd > even ? 'utf-16le' : 'utf-16be';
+}
+
 const decoderCache = new Map<string, InstanceType<typeof TextDecoder> | null>();
 
 /** Converts bytes in `charset` to a JS string. Unknown charsets fall back to UTF-8 / windows-1252. */
@@ -257,6 +319,7 @@ export function decodeCharset(buf: Uint8Array, charset: string | undefined): str
   let cs = (charset ?? 'utf-8').trim().toLowerCase().replace(/^["']|["']$/g, '');
   if (!cs) cs = 'utf-8';
   cs = CHARSET_ALIASES[cs] ?? cs;
+  if (cs === 'utf-16' || cs === 'ucs-2' || cs === 'utf16') cs = utf16Order(buf);
   let dec = decoderCache.get(cs);
   if (dec === undefined) {
     try {

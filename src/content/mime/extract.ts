@@ -1,6 +1,6 @@
 // Extractors for content hidden inside a decoded part: uuencoded blocks in text, TNEF (winmail.dat)
 // attachments, true-type detection from magic bytes, and HTML → text. Bounded work, never throws.
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { decodeUuLines } from './decode.js';
 
 export interface Extracted {
@@ -117,10 +117,12 @@ export function detectTrueType(b: Buffer): string | undefined {
   return undefined;
 }
 
-/** HTML → plain text for content rules (links kept as text, images dropped). */
+let converter: ((html: string) => string) | undefined;
+
+/** HTML → plain text for content rules (links kept as text, images dropped). Compiled once. */
 export function htmlToText(html: string): string {
   try {
-    return convert(html, {
+    converter ??= compile({
       wordwrap: false,
       selectors: [
         { selector: 'img', format: 'skip' },
@@ -128,6 +130,7 @@ export function htmlToText(html: string): string {
       ],
       limits: { maxInputLength: 4 * 1024 * 1024, maxDepth: 200, maxChildNodes: 20000, ellipsis: '' },
     });
+    return converter(html);
   } catch {
     return html.replace(/<[^>]*>/g, ' ');
   }

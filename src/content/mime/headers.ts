@@ -16,7 +16,10 @@ export interface RawHeader {
 }
 
 export interface HeaderBlock {
+  /** Fields in order (at most MAX_HEADERS_PARSED are kept; `count` has the real number). */
   headers: RawHeader[];
+  /** Number of header fields, including any beyond the kept ones. */
+  count: number;
   /** Offset of the first body byte (after the blank line), or `end` when there is none. */
   bodyStart: number;
   /** True when the header was ended by a line that is not a header (no blank line). */
@@ -33,13 +36,13 @@ export function readHeaderBlock(buf: Buffer, start: number, end: number): Header
   let pos = start;
   let cur: { name: string; parts: string[]; length: number } | null = null;
   let junkLines = 0;
+  let count = 0;
   const flush = (): void => {
     if (!cur) return;
+    count++;
     if (headers.length < MAX_HEADERS_PARSED) {
       const value = cur.parts.join('').replace(/^[ \t]+/, '').replace(/[ \t\r]+$/, '');
       headers.push({ name: cur.name, key: cur.name.toLowerCase(), value, length: cur.length });
-    } else {
-      headers.length++; // count without keeping
     }
     cur = null;
   };
@@ -52,7 +55,7 @@ export function readHeaderBlock(buf: Buffer, start: number, end: number): Header
     const next = nl < end ? nl + 1 : end;
     if (lineEnd === pos) {
       flush();
-      return { headers, bodyStart: next, noBlankLine: false, junkLines };
+      return { headers, count, bodyStart: next, noBlankLine: false, junkLines };
     }
     const c0 = buf[pos]!;
     if (c0 === 32 || c0 === 9) {
@@ -78,10 +81,7 @@ export function readHeaderBlock(buf: Buffer, start: number, end: number): Header
     if (nameEnd < 0 || name.length === 0 || /[\s\x00-\x1f]/.test(name.replace(/[ \t]+$/, ''))) {
       // not a header line: most parsers end the header here and treat this line as body
       flush();
-      if (headers.length === 0 && junkLines === 0 && pos === start) {
-        return { headers, bodyStart: pos, noBlankLine: true, junkLines: 1 };
-      }
-      return { headers, bodyStart: pos, noBlankLine: true, junkLines: junkLines + 1 };
+      return { headers, count, bodyStart: pos, noBlankLine: true, junkLines: junkLines + 1 };
     }
     flush();
     const valueLen = lineEnd - nameEnd - 1;
@@ -90,7 +90,7 @@ export function readHeaderBlock(buf: Buffer, start: number, end: number): Header
     pos = next;
   }
   flush();
-  return { headers, bodyStart: end, noBlankLine: false, junkLines };
+  return { headers, count, bodyStart: end, noBlankLine: false, junkLines };
 }
 
 /** Turns a latin1 header value into display text: bytes → UTF-8 (or windows-1252), RFC 2047 decoded. */
@@ -187,20 +187,31 @@ export function parseStructured(s: string): StructuredValue {
   return { value: v.toLowerCase(), params };
 }
 
-/** The naive reading many parsers use: split on ";", "k=v", strip surrounding quotes. */
+/**
+ * The naive readings many parsers use: split on ";" (and, separately, on ";" not escaped by a
+ * backslash), "k=v", strip surrounding quotes. Params of both splits are returned.
+ */
 export function parseNaive(s: string): StructuredValue {
-  const pieces = s.split(';');
   const params: Param[] = [];
-  for (const p of pieces.slice(1, 201)) {
-    const eq = p.indexOf('=');
-    if (eq < 0) continue;
-    const name = p.slice(0, eq).trim();
-    let value = p.slice(eq + 1).trim();
-    if (value.startsWith('"')) value = value.slice(1);
-    if (value.endsWith('"')) value = value.slice(0, -1);
-    if (name) params.push(makeParam(name, value));
+  const seen = new Set<string>();
+  const splits = s.includes('\\') ? [s.split(';'), s.split(/(?<!\\);/)] : [s.split(';')];
+  for (const pieces of splits) {
+    for (const p of pieces.slice(1, 201)) {
+      const eq = p.indexOf('=');
+      if (eq < 0) continue;
+      const name = p.slice(0, eq).trim();
+      let value = p.slice(eq + 1).trim();
+      if (value.startsWith('"')) value = value.slice(1);
+      if (value.endsWith('"')) value = value.slice(0, -1);
+      if (pieces !== splits[0]) value = value.replace(/\\(.)/g, '$1');
+      const key = `${name}\0${value}`;
+      if (name && !seen.has(key)) {
+        seen.add(key);
+        params.push(makeParam(name, value));
+      }
+    }
   }
-  return { value: pieces[0]!.replace(/\([^)]*\)/g, '').replace(/["\s]/g, '').toLowerCase(), params };
+  return { value: s.split(';')[0]!.replace(/\([^)]*\)/g, '').replace(/["\s]/g, '').toLowerCase(), params };
 }
 
 function makeParam(rawName: string, value: string): Param {
@@ -324,5 +335,5 @@ export function readHeaderBlockLenient(buf: Buffer, start: number, end: number, 
   clean[o++] = 13;
   clean[o++] = 10;
   const hb = readHeaderBlock(clean.subarray(0, o), 0, o);
-  return { headers: hb.headers, bodyStart, noBlankLine: false, junkLines: 0 };
+  return { headers: hb.headers, count: hb.count, bodyStart, noBlankLine: false, junkLines: 0 };
 }

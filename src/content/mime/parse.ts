@@ -3,17 +3,19 @@
 // plausible reading of an ambiguous structure (all boundary choices, all encodings, all names) so later
 // checks scan the union, and records ambiguity / RFC-conformance / limit hits. It never throws on bad
 // input, keeps one decoded copy per part, and bounds work by the configured limits.
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { HeaderField } from '../../policy/types.js';
 import type { ContentPart, ParsedMessage } from '../types.js';
 import { mimeConfigSchema, type MimeConfig } from './config.js';
-import { decodeBase64, decodeBase64PerLine, decodeCharset, decodeQuotedPrintable, decodeQuotedPrintableDrop } from './decode.js';
+import { decodeBase64, decodeBase64PerLine, decodeBase64Quanta, decodeCharset, decodeQuotedPrintable, decodeQuotedPrintableDrop } from './decode.js';
 import { decodeUuBody, detectTrueType, findUuencoded, htmlToText, parseTnef } from './extract.js';
 import {
   headerText, looseNormalize, paramValues, parseNaive, parseStructured, readHeaderBlock, readHeaderBlockLenient,
   type RawHeader, type StructuredValue,
 } from './headers.js';
 import { HitSink } from './hits.js';
+import { mailparserExtraParts } from './mailparser-view.js';
 import { checkHeaders, checkRawLines } from './rfc.js';
 
 export interface ParseOptions {
@@ -36,6 +38,8 @@ interface Ctx {
   bufIds: WeakMap<Buffer, number>;
   nextBufId: number;
   smtputf8: boolean;
+  /** Alternative structural readings taken so far (bounded by config.maxAlternatives). */
+  alternatives: number;
 }
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -43,33 +47,70 @@ const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable
 /** Parses a raw message. Never throws on bad input: problems become hits. */
 export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
   const config = options.config ?? mimeConfigSchema.parse(undefined);
-  return parseMessageSync(raw, config, options.smtputf8 ?? false);
+  const parsed = parseMessageSync(raw, config, options.smtputf8 ?? false);
+  // optional second view through mailparser; skipped when limits already refuse the message
+  if (config.mailparserView && !parsed.hits.some((h) => LIMIT_RULES.has(h.rule))) {
+    const room = Math.max(0, config.mimeParts.limit - parsed.parts.length);
+    const extra = await mailparserExtraParts(raw, parsed.parts, room);
+    if (extra.length) {
+      parsed.parts.push(...extra);
+      const sink = new HitSink(config);
+      sink.add('viewMismatch', 'mime.ambiguous.parser-views',
+        `${extra.length} attachment(s) decoded by mailparser that our reading did not produce: ${extra.map((p) => p.names[0] ?? p.contentType).slice(0, 5).join(', ')}`, 'message');
+      parsed.hits.push(...sink.hits);
+    }
+  }
+  return parsed;
 }
+
+const LIMIT_RULES = new Set(['rfc.mime-parts', 'rfc.mime-depth', 'rfc.header-length', 'rfc.header-count', 'rfc.line-length-hard', 'mime.parse-error']);
 
 /** Synchronous core of parseMessage (for worker threads and benchmarks). */
 export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = false): ParsedMessage {
   const sink = new HitSink(config);
   const ctx: Ctx = {
     config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
-    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8,
+    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0,
   };
   let headers: HeaderField[] = [];
   let subject = '';
   try {
     const top = readHeaderBlock(raw, 0, raw.length);
-    const present = top.headers.filter((h) => h);
+    const present = top.headers;
     headers = present.map((h) => ({ name: h.name, value: safeText(h.value) }));
     const subj = present.find((h) => h.key === 'subject');
     subject = subj ? safeText(subj.value).normalize('NFKC') : '';
     checkRawLines(raw, top.bodyStart, config, sink);
-    checkHeaders(top.headers, 'message', true, smtputf8, config, sink);
+    checkHeaders(top, 'message', true, smtputf8, config, sink);
     parseEntity(raw, 0, raw.length, 1, '', ctx, [], 'text/plain', top);
     if (sink.has('rfc.bare-cr') && !ctx.stopped) crReading(raw, config, smtputf8, ctx);
   } catch (err) {
     // A parser bug must not let a message through unexamined: report it as malformed.
     sink.add('mimeParts', 'mime.parse-error', `parser error: ${(err as Error)?.message ?? String(err)}`, 'message');
   }
-  return { headers, subject, parts: ctx.parts, hits: sink.hits, encrypted: ctx.encrypted, signed: ctx.signed };
+  return { headers, subject, parts: dedupeAlternatives(ctx.parts), hits: sink.hits, encrypted: ctx.encrypted, signed: ctx.signed };
+}
+
+/** True for a part that comes from an alternative reading (path markers "~", "[r", "cr:"). */
+const isAlternative = (p: ContentPart): boolean => /~|\[r\d|^cr:/.test(p.path);
+
+/** Drops parts of alternative readings that repeat a part already present (same type, names and bytes). */
+function dedupeAlternatives(parts: ContentPart[]): ContentPart[] {
+  if (!parts.some(isAlternative)) return parts;
+  const key = (p: ContentPart): string =>
+    `${p.contentType}\0${p.names.join('\0')}\0${p.origin}\0${createHash('sha1').update(p.content).digest('hex')}`;
+  const seen = new Set<string>();
+  const out: ContentPart[] = [];
+  for (const p of parts) if (!isAlternative(p)) seen.add(key(p));
+  for (const p of parts) {
+    if (isAlternative(p)) {
+      const k = key(p);
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    out.push(p);
+  }
+  return out;
 }
 
 /**
@@ -135,16 +176,15 @@ function parseEntity(
   const where = whereOf(path);
   if (!lenient) {
     const alt = readHeaderBlockLenient(buf, start, end, hb);
-    if (alt && depth > 1) {
+    if (alt && depth > 1 && defaultType !== 'message/rfc822') {
       sink.add('headerEnd', 'mime.ambiguous.header-end',
         hb.noBlankLine ? 'a part header contains a line that is not a header field: parsers end the header at different lines'
           : 'a part begins with a blank line followed by header fields: parsers disagree on its headers', where);
-      parseEntity(buf, start, end, depth, `${path}~h`, ctx, boundaries, defaultType, alt, true);
-      ctx.entities--;
+      if (takeAlternative(ctx, where)) parseEntity(buf, start, end, depth, `${path}~h`, ctx, boundaries, defaultType, alt, true);
     }
   }
-  if (!pre && !lenient) checkHeaders(hb.headers, where, false, ctx.smtputf8, config, sink);
-  const hs = hb.headers.filter((h): h is RawHeader => !!h);
+  if (!pre && !lenient) checkHeaders(hb, where, false, ctx.smtputf8, config, sink);
+  const hs = hb.headers;
   const ctHeaders = hs.filter((h) => h.key === 'content-type');
   const strict = ctHeaders.map((h) => parseStructured(h.value));
   const naive = ctHeaders.map((h) => parseNaive(h.value));
@@ -161,6 +201,7 @@ function parseEntity(
   const strictMulti = type.startsWith('multipart/');
   const hasBoundaryParam = [...strict, ...naive].some((v) => v.params.some((p) => p.name === 'boundary'));
   const looseMulti = !strictMulti && (strict.some((s) => s.value.startsWith('multipart/')) || /multi|=\?|boundary/i.test(rawCt) || hasBoundaryParam || ctHeaders.length === 0);
+  let looseSplit = false;
   if (strictMulti || looseMulti) {
     const done = parseMultipart(buf, bodyStart, end, depth, path, ctx, boundaries, strict, naive, rawCt, type, strictMulti, ctHeaders.length === 0);
     if (strictMulti) {
@@ -170,7 +211,8 @@ function parseEntity(
       // no delimiter found at all: scan the body as one text part
       type = 'text/plain';
     } else if (done) {
-      sink.add('duplicateContentType', 'mime.ambiguous.content-type',
+      looseSplit = true;
+      sink.add('lenientMultipart', 'mime.lenient-multipart',
         ctHeaders.length ? `Content-Type "${clip(rawCt)}" is not multipart to a strict parser but splits into parts when read leniently`
           : 'no Content-Type, but the body is MIME multipart structure that some mail programs show as parts', where);
     }
@@ -182,16 +224,32 @@ function parseEntity(
 
   const leaf = leafReadings(buf, bodyStart, end, hs, path, ctx);
   const isMessage = type === 'message/rfc822' || type === 'message/global' || type === 'message/news';
-  emitLeaf(buf, bodyStart, end, hs, strict, naive, type, depth, path, ctx, leaf, isMessage);
+  // an entity a lenient reading split into parts is also scanned whole, under its own path
+  const leafPath = looseSplit ? `${path || '1'}~whole` : path;
+  emitLeaf(buf, bodyStart, end, hs, strict, naive, type, depth, leafPath, ctx, leaf, isMessage);
   if (isMessage && !ctx.stopped) {
     for (const r of leaf) {
       const inner = r.data;
       const ib = readHeaderBlock(inner, 0, inner.length);
-      checkHeaders(ib.headers, `part ${path || '1'}`, false, ctx.smtputf8, config, sink);
+      checkHeaders(ib, `part ${path || '1'}`, false, ctx.smtputf8, config, sink);
       parseEntity(inner, 0, inner.length, depth + 1, path ? `${path}.1` : '1', ctx, [], 'text/plain', ib);
       break; // the inner message is parsed once (readings of its encoding are rare and scanned as bytes)
     }
   }
+}
+
+/** Counts an alternative reading against the message's budget; false (and one hit) when it is spent. */
+function takeAlternative(ctx: Ctx, where: string): boolean {
+  if (ctx.alternatives >= ctx.config.maxAlternatives) {
+    if (ctx.alternatives === ctx.config.maxAlternatives) {
+      ctx.sink.add('readingsLimit', 'mime.readings-limit',
+        `more than ${ctx.config.maxAlternatives} alternative readings: the rest of the union is not scanned`, where);
+      ctx.alternatives++;
+    }
+    return false;
+  }
+  ctx.alternatives++;
+  return true;
 }
 
 function clip(s: string, n = 120): string {
@@ -279,14 +337,22 @@ function parseMultipart(
   // a lenient parser may take them
   const normCt = looseNormalize(rawCt);
   for (const [t, n] of tokens) {
+    // "--X----" closes boundary "X--": not another boundary
+    if (cands.some((c) => c.startsWith(t) && /^-+$/.test(c.slice(t.length)))) continue;
     if (noCt ? n >= 2 : t.length >= 3 && normCt.includes(looseNormalize(t))) add(t);
   }
 
+  for (const o of outer) {
+    if (cands.includes(o)) {
+      sink.add('boundaryEqual', 'mime.ambiguous.boundary-equal', `boundary "${clip(o, 60)}" equals an enclosing boundary`, where);
+    }
+  }
   type Reading = { b: string; delims: Delim[] };
   const readings: Reading[] = [];
   let prefixTotal = 0;
   for (const b of cands) {
     if (readings.length >= config.maxReadings) break;
+    if (readings.length >= 1 && !takeAlternative(ctx, where)) break;
     const { delims, prefixOnly } = findDelimiters(buf, bodyStart, end, b, false);
     prefixTotal += prefixOnly;
     if (delims.length) readings.push({ b, delims });
@@ -310,16 +376,15 @@ function parseMultipart(
     sink.add('boundaryUnclear', 'mime.ambiguous.boundary',
       `a strict parser reads boundary ${strictB[0] === undefined ? '(none)' : `"${clip(strictB[0], 60)}"`} but the body is delimited by "${clip(primary.b, 60)}"`, where);
   }
-  if (readings.length > 1) {
-    const explicit = readings.filter((r) => explicitCount.has(r.b)).length > 1;
-    sink.add(explicit ? 'duplicateBoundary' : 'boundaryUnclear', explicit ? 'mime.ambiguous.duplicate-boundary' : 'mime.ambiguous.boundary',
+  if (readings.length > 1 && !noCt) {
+    sink.add('duplicateBoundary', 'mime.ambiguous.duplicate-boundary',
       `${readings.length} boundaries delimit parts: ${readings.map((r) => `"${clip(r.b, 40)}"`).join(', ')}`, where);
   }
   for (const r of readings) {
     for (const o of outer) {
-      if (o === r.b || o.startsWith(r.b) || r.b.startsWith(o)) {
+      if (o !== r.b && (o.startsWith(r.b) || r.b.startsWith(o))) {
         sink.add('boundaryPrefix', 'mime.ambiguous.boundary-prefix',
-          o === r.b ? `boundary "${clip(r.b, 60)}" equals an enclosing boundary` : `boundary "${clip(r.b, 60)}" and enclosing "${clip(o, 60)}" are prefixes of one another`, where);
+          `boundary "${clip(r.b, 60)}" and enclosing "${clip(o, 60)}" are prefixes of one another`, where);
       }
     }
   }
@@ -340,6 +405,12 @@ function parseMultipart(
       const d = ds[i]!;
       if (d.close) {
         closed = true;
+        // delimiters after the close: a parser that nests by boundary stack reads on (reused boundaries)
+        if (ri === 0 && ds.slice(i + 1).some((x) => !x.close)) {
+          sink.add('boundaryEqual', 'mime.ambiguous.boundary-equal',
+            `parts continue after the closing "--${clip(r.b, 60)}--" delimiter`, where);
+          continue;
+        }
         break;
       }
       const partStart = d.next;
@@ -401,8 +472,9 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
       sink.add('undecodable', 'mime.undecodable', `transfer encoding "${clip(rawText, 60)}" cannot be decoded for scanning`, where);
     }
     if (named.length) {
-      if (!(named.length === 1 && named[0] === 'uuencode' && /^x-uue?(ncode)?$/.test(enc))) {
-        sink.add('encoding', 'mime.ambiguous.encoding', `non-standard transfer encoding "${clip(rawText, 60)}"`, where);
+      const plainUu = named.length === 1 && named[0] === 'uuencode' && /^x-uue?(ncode)?$/.test(enc);
+      if (!plainUu) {
+        sink.add('encodingNonStandard', 'mime.nonstandard-encoding', `non-standard transfer encoding "${clip(rawText, 60)}"`, where);
       }
       for (const n of named) {
         if (n === 'uuencode') {
@@ -416,7 +488,7 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
           }
         } else decodeKnown(body, n, path, ctx, addReading);
       }
-      addReading(Buffer.from(body), 'raw');
+      if (!plainUu) addReading(Buffer.from(body), 'raw');
     } else if (!/binhex|hqx/.test(enc) && enc !== '') {
       sink.add('unknownEncoding', 'mime.unknown-encoding', `unknown transfer encoding "${clip(rawText, 60)}"; scanned undecoded`, where);
       addReading(Buffer.from(body), 'raw');
@@ -430,13 +502,20 @@ function decodeKnown(body: Buffer, enc: string, path: string, ctx: Ctx, add: (b:
   const where = whereOf(path);
   if (enc === 'base64') {
     const r = decodeBase64(body);
-    add(Buffer.from(r.data), 'base64');
+    add(r.data, 'base64'); // its own allocation (3/4 of the body): no second copy
     if (r.stopped) {
       ctx.sink.add('base64', 'mime.ambiguous.base64', 'base64 data continues after "=" padding: decoders disagree', where);
       add(r.stopped, 'base64-stop');
+      add(decodeBase64Quanta(body), 'base64-quanta');
     }
     if (r.junk > 0) {
       ctx.sink.add('base64', 'mime.ambiguous.base64', `${r.junk} byte(s) outside the base64 alphabet: decoders disagree`, where);
+    }
+    // data after a blank line: decoders that stop at the first empty line see only the first block
+    const blank = /\S[ \t]*\r?\n[ \t]*\r?\n[ \t\r\n]*[A-Za-z0-9+/]/.exec(body.toString('latin1', 0, Math.min(body.length, 1 << 20)));
+    if (blank) {
+      ctx.sink.add('base64', 'mime.ambiguous.base64', 'base64 data continues after an empty line: decoders that stop there disagree', where);
+      add(Buffer.from(decodeBase64(body.subarray(0, blank.index + 1)).data), 'base64-block1');
     }
     const perLine = decodeBase64PerLine(body);
     if (perLine.oddLines > 0) {
@@ -446,7 +525,8 @@ function decodeKnown(body: Buffer, enc: string, path: string, ctx: Ctx, add: (b:
     }
   } else if (enc === 'quoted-printable') {
     const q = decodeQuotedPrintable(body);
-    add(Buffer.from(q.data), 'qp');
+    // copy only when the decoded bytes use less than half of the allocation
+    add(q.data.length * 2 < body.length ? Buffer.from(q.data) : q.data, 'qp');
     // invalid escapes: also the reading of decoders that drop them (scanned, no verdict: common in real mail)
     if (q.invalid > 0) add(decodeQuotedPrintableDrop(body), 'qp-drop');
   } else add(Buffer.from(body), enc);
@@ -478,8 +558,10 @@ function emitLeaf(
   collect(naive, 'name');
   collect(cdNaive, 'filename');
   if (names.length > 1) {
-    sink.add('filename', 'mime.ambiguous.filename',
-      `${names.length} different file names${names.length > strictCount ? ' (some only in a lenient reading)' : ''}: ${names.map((n) => JSON.stringify(clip(n, 60))).join(', ')}`, where);
+    const exts = new Set(names.map(extensionOf).filter((e) => e !== ''));
+    const detail = `${names.length} different file names${names.length > strictCount ? ' (some only in a lenient reading)' : ''}: ${names.map((n) => JSON.stringify(clip(n, 60))).join(', ')}`;
+    if (exts.size > 1) sink.add('filename', 'mime.ambiguous.filename', detail, where);
+    else sink.add('filenameMismatch', 'mime.filename-mismatch', detail, where);
   }
   // percent-hex names ("attached%2E%62at") as a decoder would show them
   for (const n of [...names]) {
@@ -549,6 +631,14 @@ function emitLeaf(
       });
     }
   });
+}
+
+/** Lower-case extension of a file name as a mail program would see it (trailing dots/spaces dropped). */
+function extensionOf(name: string): string {
+  const base = name.replace(/[\s.]+$/, '');
+  const dot = base.lastIndexOf('.');
+  if (dot < 0) return '';
+  return base.slice(dot + 1).trim().toLowerCase();
 }
 
 function bufId(ctx: Ctx, buf: Buffer): number {

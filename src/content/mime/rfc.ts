@@ -3,7 +3,7 @@
 // One linear pass over the bytes; it records hits, never changes or copies the message.
 import type { MimeConfig } from './config.js';
 import type { HitSink } from './hits.js';
-import type { RawHeader } from './headers.js';
+import type { HeaderBlock } from './headers.js';
 
 /** Scans every line of the raw message once. */
 export function checkRawLines(raw: Buffer, headerEnd: number, config: MimeConfig, sink: HitSink): void {
@@ -66,18 +66,18 @@ const SINGLE = ['from', 'sender', 'to', 'subject', 'date', 'message-id', 'conten
 
 /** Checks a header block; `top` for the message's own header (From/Date/8-bit/duplicates). */
 export function checkHeaders(
-  headers: RawHeader[],
+  block: HeaderBlock,
   where: string,
   top: boolean,
   smtputf8: boolean,
   config: MimeConfig,
   sink: HitSink,
 ): void {
-  if (headers.length > config.headerCount.limit) {
-    sink.add('headerCount', 'rfc.header-count', `${headers.length} header fields (limit ${config.headerCount.limit})`, where);
+  const headers = block.headers;
+  if (block.count > config.headerCount.limit) {
+    sink.add('headerCount', 'rfc.header-count', `${block.count} header fields (limit ${config.headerCount.limit})`, where);
   }
   for (const h of headers) {
-    if (!h) continue;
     if (h.length > config.headerLength.limit) {
       sink.add('headerLength', 'rfc.header-length', `${h.name} is ${h.length} octets unfolded (limit ${config.headerLength.limit})`, `${where} ${h.name}`);
     } else if ((h.key === 'content-type' || h.key === 'content-disposition') && h.length > config.mimeHeaderLength.limit) {
@@ -86,12 +86,12 @@ export function checkHeaders(
   }
   if (!top) return;
   if (!smtputf8) {
-    const bad = headers.find((h) => h && /[\x80-\xff]/.test(h.value));
+    const bad = headers.find((h) => /[\x80-\xff]/.test(h.value));
     if (bad) sink.add('eightBitHeader', 'rfc.8bit-header', `8-bit bytes in header ${bad.name} without SMTPUTF8`, `header ${bad.name}`);
   }
   const byKey = new Map<string, string[]>();
   for (const h of headers) {
-    if (!h || !SINGLE.includes(h.key)) continue;
+    if (!SINGLE.includes(h.key)) continue;
     const list = byKey.get(h.key) ?? [];
     list.push(h.value);
     byKey.set(h.key, list);
@@ -99,7 +99,7 @@ export function checkHeaders(
   for (const [key, values] of byKey) {
     if (values.length < 2) continue;
     const norm = new Set(values.map((v) => v.replace(/\s+/g, ' ').trim().toLowerCase()));
-    const name = headers.find((h) => h && h.key === key)!.name;
+    const name = headers.find((h) => h.key === key)!.name;
     if (norm.size > 1) {
       sink.add('duplicateHeader', 'rfc.duplicate-header', `${values.length} ${name} headers with different values`, `header ${name}`);
     } else {
@@ -107,5 +107,5 @@ export function checkHeaders(
     }
   }
   if (!byKey.has('from')) sink.add('missingFrom', 'rfc.missing-from', 'no From header', 'header');
-  if (!headers.some((h) => h && h.key === 'date')) sink.add('missingDate', 'rfc.missing-date', 'no Date header', 'header');
+  if (!headers.some((h) => h.key === 'date')) sink.add('missingDate', 'rfc.missing-date', 'no Date header', 'header');
 }

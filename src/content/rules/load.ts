@@ -37,13 +37,33 @@ export interface CompiledRule {
   file: string;
 }
 
+// re2-wasm runs in a fixed 16 MiB WebAssembly heap (no growth) and never frees a compiled RE2 by
+// itself: compile each distinct pattern once per process (reloads and repeated checks reuse it) and
+// free the objects made only to validate a single pattern.
+const compiled = new Map<string, RE2>();
+function re2Cached(source: string): RE2 {
+  let re = compiled.get(source);
+  if (!re) {
+    re = new RE2(source, 'giu');
+    compiled.set(source, re);
+  }
+  return re;
+}
+function validate(source: string): void {
+  const re = new RE2(source, 'iu');
+  (re as unknown as { wrapper?: { delete?: () => void } }).wrapper?.delete?.();
+}
+
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A word or phrase: case-insensitive, whitespace-flexible, not inside a longer word. */
-export function phrasePattern(word: string): string {
-  const w = word.normalize('NFKC').trim();
-  const body = w.split(/\s+/u).map(escapeRe).join('\\s+');
-  return `(?:^|[^\\p{L}\\p{N}_])(?:${body})(?:$|[^\\p{L}\\p{N}_])`;
+/** One word or phrase, escaped, whitespace-flexible (boundaries are added once per rule). */
+export function phraseBody(word: string): string {
+  return word.normalize('NFKC').trim().split(/\s+/u).map(escapeRe).join('\\s+');
+}
+
+/** Words/phrases: case-insensitive, not inside a longer word. One boundary pair for all of them. */
+export function phrasesPattern(words: string[]): string {
+  return `(?:^|[^\\p{L}\\p{N}_])(?:${words.map(phraseBody).join('|')})(?:$|[^\\p{L}\\p{N}_])`;
 }
 
 export function compileRulesFile(file: string, text?: string): CompiledRule[] {
@@ -67,11 +87,11 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
     ids.add(rule.id);
     const regexes = Array.isArray(rule.regex) ? rule.regex : [rule.regex];
     const alternatives: string[] = [];
-    for (const w of rule.words) alternatives.push(phrasePattern(w));
+    if (rule.words.length > 0) alternatives.push(phrasesPattern(rule.words));
     for (const re of regexes) {
       const src = re.normalize('NFKC');
       try {
-        new RE2(src, 'iu');
+        validate(src);
       } catch (e) {
         throw new RulesFileError('RULES_PATTERN_INVALID', `${label}: invalid regex /${re}/ (RE2 syntax, no look-around or back-references): ${(e as Error).message}`);
       }
@@ -79,7 +99,7 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
     }
     let matcher: RE2;
     try {
-      matcher = new RE2(alternatives.join('|'), 'giu');
+      matcher = re2Cached(alternatives.join('|'));
     } catch (e) {
       throw new RulesFileError('RULES_PATTERN_INVALID', `${label}: rule does not compile: ${(e as Error).message}`);
     }

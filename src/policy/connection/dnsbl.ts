@@ -10,6 +10,8 @@ import { CidrList, parseClientAddress, type IP } from './addr.js';
 import type { ConnectionConfig, DnsblZoneConfig } from './config.js';
 import { logHit, reply, ruleHit } from './hits.js';
 
+const CANARY_CODES = new CidrList(['127.0.0.0/24'], 'canary');
+
 export type ZoneStatus = 'unknown' | 'ok' | 'failed';
 
 class Zone {
@@ -25,6 +27,16 @@ class Zone {
     this.codes = new CidrList(cfg.returnCodes, `connection.dnsbl.zones[${cfg.zone}].returnCodes`);
   }
   readonly zone: string;
+
+  /** The RFC 5782 test entry answers with a 127.0.0.x code (or one of ours); 127.255.255.x are error codes. */
+  canaryListed(r: DnsResult<string>): boolean {
+    if (r.status !== 'ok') return false;
+    for (const a of r.records) {
+      const ip = parseClientAddress(a);
+      if (ip !== undefined && (CANARY_CODES.has(ip) || this.codes.has(ip))) return true;
+    }
+    return false;
+  }
 
   listedBy(r: DnsResult<string>): string[] {
     const out: string[] = [];
@@ -110,7 +122,7 @@ export class Dnsbl {
     let problem: string | undefined;
     if (pos.status !== 'ok' && pos.status !== 'nxdomain' && pos.status !== 'nodata') problem = `canary 127.0.0.2 lookup failed (${pos.code ?? pos.status})`;
     else if (neg.status !== 'ok' && neg.status !== 'nxdomain' && neg.status !== 'nodata') problem = `canary 127.0.0.1 lookup failed (${neg.code ?? neg.status})`;
-    else if (z.listedBy(pos).length === 0) problem = `test address 127.0.0.2 is not listed (answer: ${pos.status === 'ok' ? pos.records.join(',') : pos.status}): list dead, moved, or refusing our resolver`;
+    else if (!z.canaryListed(pos)) problem = `test address 127.0.0.2 is not listed (answer: ${pos.status === 'ok' ? pos.records.join(',') : pos.status}): list dead, moved, or refusing our resolver`;
     else if (neg.status === 'ok') problem = `test address 127.0.0.1 is listed (${neg.records.join(',')}): list answers everything`;
     const was = z.status;
     if (problem === undefined) {

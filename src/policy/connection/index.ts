@@ -2,6 +2,24 @@
 // HELO, sender, source routes, relay control, recipient limits, rates, unknown commands) to the SMTP
 // stages and keeps per-session state keyed by sessionId. It only returns hits: the engine decides.
 // It must never throw for bad input, never accept on a failed check, never hold state past close().
+//
+// Decisions (see also the .describe() texts in config.ts):
+// - Stages: CONNECT decides client lists, rates/concurrency and starts DNSBL + FCrDNS lookups
+//   concurrently; deny/DNSBL/rDNS hits are given at client.rejectAt (default MAIL: sendmail ignores
+//   reply text at CONNECT). Rate/concurrency refusals are given at CONNECT at once (421 ends the session).
+//   A refusal, once given, is given again at every later stage of the session (sticky); a refused HELO
+//   is given again at MAIL/RCPT until a good HELO replaces it.
+// - Session-level hits (client, DNSBL, rDNS, HELO) are emitted once per session; the engine is expected
+//   to keep them for every message of the session (earlierHits), scores included.
+// - client.allow: an 'accept' hit at CONNECT; this module then returns nothing for the session.
+// - Trusted clients (internalNetworks; SMTP AUTH via {auth_authen} for relay and sender-domain checks)
+//   skip DNSBL, rDNS, HELO, sender-domain and rate checks. No client address (unix socket, family
+//   unknown): address-based checks do not apply, the rest do.
+// - Relay control only when localDomains is non-empty; otherwise the MTA's own relay control decides.
+// - Recipient limits: soft limit against message.recipients.length (accepted so far); hard limit against
+//   max(own RCPT count, message.attemptedRecipients) at DATA, EOM as fallback when DATA is not seen.
+// - Counter-store failures: rate.unavailable with rates.failAction (tempfail) — never accept.
+// - DNS failures: tempfail for rules that would refuse, a 'log' hit for scoring rules and DNSBLs.
 import type { Logger } from '../../log/logger.js';
 import type { Resolver } from '../../dns/types.js';
 import type { CounterStore } from '../../state/types.js';
@@ -12,7 +30,7 @@ import { ClientLists } from './client-lists.js';
 import type { ConnectionConfig } from './config.js';
 import { Dnsbl } from './dnsbl.js';
 import { heloHits } from './helo.js';
-import { failHit, isBlocking, logHit, reply } from './hits.js';
+import { failHit, isBlocking, reply } from './hits.js';
 import { Rates } from './rates.js';
 import { hardLimitHit, softLimitHit } from './rcpt-limits.js';
 import { rdnsHits, verifyRdns, type RdnsResult } from './rdns.js';
@@ -192,7 +210,7 @@ class Connection implements ConnectionPolicy {
     st.msg = newMessage();
     const pre = await this.prelude(st, 2);
     if (st.block !== undefined) return result(pre);
-    if (st.heloBlock !== undefined) return result([...pre, st.heloBlock]);
+    if (st.heloBlock !== undefined) return result([...pre, { ...st.heloBlock }]);
     const m = ctx.message;
     const sender = m.sender;
     if (typeof sender !== 'string') return result([...pre, this.inputClient(st, 'MAIL stage without a sender')]);
@@ -231,7 +249,7 @@ class Connection implements ConnectionPolicy {
     st.msg.attempted++;
     const pre = await this.prelude(st, 3);
     if (st.block !== undefined) return result(pre);
-    if (st.heloBlock !== undefined) return result([...pre, st.heloBlock]);
+    if (st.heloBlock !== undefined) return result([...pre, { ...st.heloBlock }]);
     const r = ctx.rcpt;
     const address = typeof r.address === 'string' ? r.address : '';
     const raw = typeof r.raw === 'string' ? r.raw : address;
@@ -261,7 +279,7 @@ class Connection implements ConnectionPolicy {
   async data(ctx: StageContext): Promise<StageResult> {
     const st = await this.state(ctx);
     if (st.accepted) return NO_HITS;
-    if (st.block !== undefined) return { hits: [st.block] };
+    if (st.block !== undefined) return { hits: [{ ...st.block }] };
     return result(this.hardLimit(st, ctx));
   }
 
@@ -307,7 +325,7 @@ class Connection implements ConnectionPolicy {
 
   /** Hits due before the checks of stage `idx`: a sticky refusal, or the deferred CONNECT decisions. */
   private async prelude(st: SessionState, idx: number): Promise<RuleHit[]> {
-    if (st.block !== undefined) return [st.block];
+    if (st.block !== undefined) return [{ ...st.block }];
     if (!st.flushed && idx >= this.rejectIdx) return this.flush(st);
     return EMPTY;
   }
@@ -416,5 +434,3 @@ export function createConnectionPolicy(config: ConnectionConfig, deps: Connectio
   return new Connection(config, deps);
 }
 
-// Re-exported for tests and other modules.
-export { logHit };

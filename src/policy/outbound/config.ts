@@ -89,10 +89,11 @@ export const outboundConfigSchema = z
       .describe('A client that authenticated (SMTP AUTH, macro {auth_authen}) sends as one of ours.'),
     submissionDaemons: z
       .array(z.string().min(1))
-      .default(['submission', 'submissions', 'smtps', 'MSA'])
+      .default(['ORIGINATING', 'submission', 'submissions', 'smtps', 'MSA'])
       .describe(
-        'Values of the {daemon_name} macro (Postfix master.cf "-o syslog_name"/"milter_macro_daemon_name", sendmail ' +
-          'DaemonPortOptions Name=) whose mail is ours by definition (the submission port requires AUTH).',
+        'Values of the {daemon_name} macro whose mail is ours by definition (the submission port requires AUTH). ' +
+          'Postfix sends $milter_macro_daemon_name (default $myhostname): set "-o milter_macro_daemon_name=ORIGINATING" ' +
+          'on the submission/smtps services in master.cf; sendmail sends the DaemonPortOptions Name= (MSA on 587).',
       ),
     localDomains: z
       .array(z.string().min(1))

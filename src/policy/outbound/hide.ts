@@ -56,7 +56,10 @@ export class InternalNames {
   /** Does this header text name an internal host, domain or address anywhere? */
   mentionsInternal(text: string): boolean {
     for (const m of text.matchAll(HOST_TOKEN)) if (this.isInternalHost(m[0])) return true;
-    if (text.includes(':')) for (const m of text.matchAll(IPV6_TOKEN)) if (m[0].length > 2 && this.isInternalAddress(m[0])) return true;
+    if (text.includes(':')) {
+      const t = text.replace(/ipv6:/gi, ' '); // "[IPv6:fd00::5]": the "6" must not start the address
+      for (const m of t.matchAll(IPV6_TOKEN)) if (m[0].length > 2 && this.isInternalAddress(m[0])) return true;
+    }
     return false;
   }
 

@@ -82,9 +82,10 @@ function countRegex(re: RE2, text: string, counter: DistinctCounter, ci: boolean
     for (;;) {
       const m = re.exec(chunk);
       if (!m) break;
-      const value = words ? (m[1] ?? m[0]) : m[0];
+      const whole = m[0] ?? '';
+      const value = (words ? m[1] : undefined) ?? whole;
       counter.add(ci ? value.toLowerCase() : value);
-      if (m[0].length === 0) re.lastIndex++;
+      if (whole.length === 0) re.lastIndex++;
       else if (words) re.lastIndex = Math.max(m.index + 1, re.lastIndex - 1); // the boundary char may precede the next word
       if (++guard > MAX_DISTINCT * 4) break;
     }

@@ -19,12 +19,12 @@ interface Group {
 }
 
 /** Group-length shapes accepted for separated card numbers (besides one 13-19 digit block). */
-function shapeOk(lens: number[]): boolean {
-  const k = lens.length;
-  if (lens[0] !== 4) return false;
-  if (k === 3) return lens[1] === 6 && (lens[2] === 4 || lens[2] === 5); // Diners 4-6-4, Amex 4-6-5
-  if (k === 4) return lens[1] === 4 && lens[2] === 4 && lens[3]! >= 1 && lens[3]! <= 4; // 13-16
-  if (k === 5) return lens[1] === 4 && lens[2] === 4 && lens[3] === 4 && lens[4]! >= 1 && lens[4]! <= 3; // 17-19
+function shapeOk(chain: Group[], head: number, k: number): boolean {
+  const len = (j: number): number => chain[head + j]!.end - chain[head + j]!.start;
+  if (len(0) !== 4) return false;
+  if (k === 3) return len(1) === 6 && (len(2) === 4 || len(2) === 5); // Diners 4-6-4, Amex 4-6-5
+  if (k === 4) return len(1) === 4 && len(2) === 4 && len(3) >= 1 && len(3) <= 4; // 13-16
+  if (k === 5) return len(1) === 4 && len(2) === 4 && len(3) === 4 && len(4) >= 1 && len(4) <= 3; // 17-19
   return false;
 }
 
@@ -48,6 +48,8 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     const avail = chain.length - head;
     const g0 = chain[head]!;
     if (g0.dirtyStart) return 0;
+    const first = text.charCodeAt(g0.start);
+    if (first < 50 || first > 54) return 0; // every known IIN starts with 2..6
     for (let k = Math.min(5, avail); k >= 1; k--) {
       const last = chain[head + k - 1]!;
       if (last.dirtyEnd) continue;
@@ -55,13 +57,10 @@ export function scanCards(text: string, found: (digits: string) => void): void {
         const len = g0.end - g0.start;
         if (len < 13 || len > 19) continue;
       } else {
-        const lens: number[] = [];
+        if (!shapeOk(chain, head, k)) continue;
         let sepOk = true;
-        for (let j = head; j < head + k; j++) {
-          lens.push(chain[j]!.end - chain[j]!.start);
-          if (j > head && chain[j]!.sep !== chain[head + 1]!.sep) sepOk = false;
-        }
-        if (!sepOk || !shapeOk(lens)) continue;
+        for (let j = head + 2; j < head + k; j++) if (chain[j]!.sep !== chain[head + 1]!.sep) sepOk = false;
+        if (!sepOk) continue;
       }
       const digits = digitsOf(head, k);
       if (isValidCard(digits)) {

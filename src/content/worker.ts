@@ -1,0 +1,29 @@
+// Worker-thread entry for content analysis: builds the pipeline once per config and analyses the
+// messages the main thread hands over, so CPU-heavy parsing never stalls the milter event loop.
+import { readFileSync } from 'node:fs';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { PosternConfig } from '../config/schema.js';
+import { createContentPipeline, type ContentInput, type ContentPipeline, type ContentReport } from './pipeline.js';
+
+export interface WorkerTask {
+  configKey: string;
+  config: PosternConfig;
+  raw?: Uint8Array;
+  spoolPath?: string;
+  input: ContentInput;
+  budgetMs: number;
+}
+
+let cached: { key: string; pipeline: ContentPipeline } | undefined;
+let logger: Logger | undefined;
+
+export default async function analyze(task: WorkerTask): Promise<ContentReport> {
+  if (!cached || cached.key !== task.configKey) {
+    logger ??= createLogger({ level: task.config.log.level, destination: task.config.log.file || 1 });
+    cached = { key: task.configKey, pipeline: createContentPipeline(task.config, logger) };
+  }
+  const raw = task.spoolPath
+    ? readFileSync(task.spoolPath)
+    : Buffer.from(task.raw!.buffer, task.raw!.byteOffset, task.raw!.byteLength);
+  return cached.pipeline.analyze(raw, task.input, AbortSignal.timeout(task.budgetMs));
+}
