@@ -52,7 +52,7 @@ for (const mode of modes) {
   const body = summary.map((s) => [s.label, s.msgs.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.msgP99.toFixed(2), (s.msgs / base).toFixed(2), String(s.errors)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  process.stdout.write(`${line(head)}\n|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|\n`);
+  process.stdout.write(`${line(head)}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`);
   for (const r of body) process.stdout.write(`${line(r)}\n`);
   for (const s of summary) if (s.firstError) process.stdout.write(`  ${s.label}: first error: ${s.firstError}\n`);
   const p = summary.find((s) => s.label === postern);

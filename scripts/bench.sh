@@ -30,8 +30,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/postern-bench.XXXXXX")
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.2
+  done
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -84,6 +90,12 @@ fi
 RESULTS=$WORK/results.jsonl
 CORPUS_ARGS=()
 [ -d "$SHARED/corpus" ] && CORPUS_ARGS=(--corpus "$SHARED/corpus")
+# Warm every target up first (JIT, thread pools, caches) so round 1 is not a cold start.
+for i in "${!TARGETS[@]}"; do
+  echo "bench: warming up ${LABELS[$i]}" >&2
+  node "$OUT/bench/load.js" --target "${TARGETS[$i]}" --sessions "$SESSIONS" --duration 2 --warmup 0 \
+    --per-conn 10 "${CORPUS_ARGS[@]}" --json >/dev/null
+done
 for mode in $MODES; do
   for round in $(seq 1 "$ROUNDS"); do
     for i in "${!TARGETS[@]}"; do

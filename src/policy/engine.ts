@@ -29,6 +29,8 @@ export interface EngineObserver {
   stageDone?(stage: Stage, ms: number): void;
   hit?(hit: RuleHit): void;
   messageDone?(summary: MessageSummary): void;
+  /** A message refused before end of message (connect/helo refusal, or MAIL/every RCPT refused). */
+  refused?(refusal: RefusalSummary): void;
   sessionOpened?(): void;
   sessionClosed?(): void;
 }
@@ -46,8 +48,18 @@ export interface MessageSummary {
   reply?: string;
   score: number;
   rules: string[];
+  /** Rule id of the hit that decided the verdict (absent for a plain accept). */
+  decidedBy?: string;
   size: number;
   ms: number;
+}
+
+export interface RefusalSummary {
+  stage: Stage;
+  verdict: 'reject' | 'tempfail';
+  rule: string;
+  client: { name: string; address?: string };
+  direction: Direction;
 }
 
 type Answer = StepAnswer;
@@ -389,6 +401,7 @@ class EngineSession implements MilterHandler {
     if (this.message.queueId) summary.queueId = this.message.queueId;
     if (this.facts.helo !== undefined) summary.helo = this.facts.helo;
     if (verdict.wouldBe !== verdict.action) summary.monitorVerdict = verdict.wouldBe;
+    if (verdict.decidedBy) summary.decidedBy = verdict.decidedBy.rule;
     if (answer.final.type === 'replyCode') summary.reply = answer.final.text;
     if (this.failed) summary.rules.push(`error:${this.failed}`);
     this.log.info({ msg: 'message', ...summary, details: hits.filter((h) => h.action !== 'log' || h.monitor).slice(0, 50).map(brief) });
@@ -408,6 +421,17 @@ class EngineSession implements MilterHandler {
       reply: `${r.reply.code} ${r.reply.enhanced}`,
       rules: [r.hit.rule],
       details: [brief(r.hit)],
+    });
+    this.observeRefusal(stage, r.hit);
+  }
+
+  private observeRefusal(stage: Stage, hit: RuleHit): void {
+    this.engine.options.observer?.refused?.({
+      stage,
+      verdict: hit.action === 'tempfail' ? 'tempfail' : 'reject',
+      rule: hit.rule,
+      client: { name: this.facts.client.hostname, ...(this.facts.client.address ? { address: this.facts.client.address } : {}) },
+      direction: this.message.direction ?? 'inbound',
     });
   }
 
@@ -446,6 +470,7 @@ class EngineSession implements MilterHandler {
         details: [...this.messageHits, ...this.rcptRefusals].slice(0, 50).map(brief),
         ms: Math.round((performance.now() - this.messageStart) * 100) / 100,
       });
+      this.observeRefusal(r.hit.stage ?? 'rcpt', r.hit);
     }
     for (const m of this.modules) {
       try {

@@ -36,6 +36,14 @@ export class MilterSession {
   private agreement: Agreement | undefined;
   private handler: MilterHandler | undefined;
   private inMessage = false;
+  /**
+   * A step failed (threw or timed out) where the protocol allowed no reply (NR_*), so its error
+   * action could not be sent then: the end of message answers with it instead (never a silent
+   * accept). Message scope is cleared when the message ends; connection scope (CONNECT/HELO/UNKNOWN)
+   * lasts for the connection.
+   */
+  private failedMessage = false;
+  private failedConnection = false;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Resolves when the session has fully ended. */
   readonly done: Promise<void>;
@@ -78,7 +86,11 @@ export class MilterSession {
   }
 
   private touch(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    // Re-arm the one idle timer instead of allocating a new one per read (hot path).
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => this.destroy('idle timeout'), this.options.timeouts.idle);
     this.idleTimer.unref();
   }
@@ -145,6 +157,7 @@ export class MilterSession {
         return;
       case 'abort':
         this.endMessage(handler);
+        this.failedMessage = false;
         return;
       case 'quit':
         return this.end();
@@ -162,6 +175,7 @@ export class MilterSession {
         // sendmail sends no ABORT after an early final decision: a new MAIL starts a new message.
         if (this.inMessage) this.abortHandler(handler);
         this.inMessage = true;
+        this.failedMessage = false;
         return this.step(frame.code, 'mail', () => handler.mail(cmd.args), this.options.timeouts.command);
       case 'rcpt':
         return this.step(frame.code, 'rcpt', () => handler.rcpt(cmd.args), this.options.timeouts.command);
@@ -178,10 +192,13 @@ export class MilterSession {
       case 'eob': {
         if (cmd.chunk && cmd.chunk.length > 0) {
           // libmilter's reading: data in BODYEOB is a last body chunk.
-          await this.call('body', () => handler.body(cmd.chunk!), this.options.timeouts.content);
+          const failed = { value: false };
+          await this.call('body', () => handler.body(cmd.chunk!), this.options.timeouts.content, failed);
+          if (failed.value) this.failedMessage = true;
         }
         await this.step(frame.code, 'eom', () => handler.eom(), this.options.timeouts.eom);
         this.endMessage(handler);
+        this.failedMessage = false;
         return;
       }
       case 'unknown':
@@ -213,8 +230,19 @@ export class MilterSession {
 
   /** Run one step and answer it when the protocol expects an answer. */
   private async step(code: number, name: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number): Promise<void> {
-    const answer = await this.call(name, run, timeoutMs);
-    if (!expectsReply(code, this.agreement!.protocol)) return;
+    const failed = { value: false };
+    let answer = await this.call(name, run, timeoutMs, failed);
+    if (!expectsReply(code, this.agreement!.protocol)) {
+      if (failed.value) {
+        if (code === Cmd.CONNECT || code === Cmd.HELO || code === Cmd.UNKNOWN) this.failedConnection = true;
+        else this.failedMessage = true;
+      }
+      return;
+    }
+    if (code === Cmd.BODYEOB && (this.failedMessage || this.failedConnection) && !failed.value) {
+      this.log.error({ session: this.id }, 'an unanswered step of this message failed earlier; answering with the error action');
+      answer = { final: { type: this.options.errorAction } };
+    }
     const replies: FilterReply[] = [];
     if (answer.modifications && answer.modifications.length > 0) {
       if (code === Cmd.BODYEOB) replies.push(...answer.modifications);
@@ -226,7 +254,7 @@ export class MilterSession {
     this.send(replies);
   }
 
-  private async call(name: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number): Promise<StepAnswer> {
+  private async call(name: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number, failed?: { value: boolean }): Promise<StepAnswer> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = run();
@@ -244,6 +272,7 @@ export class MilterSession {
         timeout ? 'policy step timed out; answering with the error action' : 'policy step failed; answering with the error action',
       );
       this.handler?.stepFailed?.(name, err);
+      if (failed) failed.value = true;
       return { final: { type: this.options.errorAction } };
     } finally {
       if (timer) clearTimeout(timer);

@@ -25,7 +25,9 @@ const MESSAGE = [
 
 describe('Postfix harness (no milter)', () => {
   let pf: PostfixInstance;
-  before(async () => { pf = await startPostfix({ headerChecks: ['/^Subject: please hold/ HOLD held by smoke test'] }); });
+  before(async () => {
+    pf = await startPostfix({ headerChecks: ['/^Subject: please hold/ HOLD held by smoke test'], localDomains: ['local.test'] });
+  });
   after(async () => { await pf?.stop(); });
 
   test('delivers to the sink with headers and body intact', async () => {
@@ -65,6 +67,31 @@ describe('Postfix harness (no milter)', () => {
     const v = await s.raw('VRFY root');
     assert.equal(v.code, 502, v.text);
     await s.quit();
+  });
+
+  test('abortMidData: a session cut during DATA delivers nothing', async () => {
+    const before = pf.delivered().length;
+    const s = await smtpSession({ port: pf.smtpPort });
+    await s.ehlo('client.example.org');
+    assert.equal((await s.mailFrom('alice@example.org')).code, 250);
+    assert.equal((await s.rcptTo('bob@example.test')).code, 250);
+    const r = await s.abortMidData('Subject: cut\r\n\r\nhalf a bo');
+    assert.equal(r.code, 354);
+    await pf.waitForLog(/lost connection after DATA/);
+    assert.equal(pf.delivered().length, before);
+  });
+
+  test('local delivery (localDomains) and sendmail(1) submission', async () => {
+    const r = await sendMail({ port: pf.smtpPort, from: 'alice@example.org', to: ['joe@local.test'], data: 'Subject: local\r\n\r\nhi\r\n' });
+    assert.equal(r.accepted, true, r.last.text);
+    const before = pf.delivered().length;
+    const sub = await pf.sendmail(['-f', 'cron@example.org', 'dave@example.test'], 'Subject: via sendmail\n\nhello\n');
+    assert.equal(sub.exitCode, 0, sub.stderr);
+    const all = await pf.waitForDelivered(before + 1);
+    assert.ok(all.some((m) => m.envelope?.mailFrom === 'cron@example.org' && m.header('subject')[0] === 'via sendmail'));
+    const deadline = Date.now() + 10000;
+    while (pf.mailbox('joe@local.test').length === 0 && Date.now() < deadline) await new Promise((x) => setTimeout(x, 100));
+    assert.deepEqual(pf.mailbox('joe@local.test').map((m) => m.header('subject')[0]), ['local']);
   });
 
   test('swaks works against the instance', async () => {
@@ -112,7 +139,9 @@ describe('Postfix fail-safe: milter unreachable, milter_default_action=tempfail'
 
 describe('sendmail harness (no milter)', { skip: sendmailAvailable() ? false : 'sendmail not unpacked (run scripts/install-test-deps.sh)' }, () => {
   let sm: SendmailInstance;
-  before(async () => { sm = await startSendmail({}); });
+  before(async () => {
+    sm = await startSendmail({ sink: { rcptReply: (a) => (a.startsWith('defer@') ? '451 4.3.0 try later' : undefined) } });
+  });
   after(async () => { await sm?.stop(); });
 
   test('delivers to the sink with headers and body intact', async () => {
@@ -137,6 +166,21 @@ describe('sendmail harness (no milter)', { skip: sendmailAvailable() ? false : '
     assert.ok(v.code === 252 || v.code >= 500, `${v.code} ${v.text}`);
     assert.doesNotMatch(v.text, /root@|<root/);
     await s.quit();
+  });
+
+  test('quarantined() lists a queued message put in quarantine', async () => {
+    const r = await sendMail({ port: sm.smtpPort, from: 'alice@example.org', to: ['defer@example.test'], data: MESSAGE });
+    assert.equal(r.accepted, true, r.last.text);
+    const id = r.last.text.split(' ')[1]!;
+    // The sink defers defer@…: the message stays queued until we quarantine it.
+    const deadline = Date.now() + 10000;
+    while (!(await sm.mailq()).stdout.includes('Deferred') && Date.now() < deadline) await new Promise((x) => setTimeout(x, 100));
+    const q = await sm.run(['-Qheld by smoke test', `-qI${id}`]);
+    assert.equal(q.exitCode, 0, q.stderr);
+    const held = await sm.waitForQuarantined(1);
+    assert.equal(held[0]!.queueId, id);
+    assert.equal(held[0]!.reason, 'held by smoke test');
+    assert.deepEqual(held[0]!.recipients, ['defer@example.test']);
   });
 });
 

@@ -26,7 +26,16 @@ export const EXAMPLE_POSTFIX_MAIN_CF = path.join(REPO_ROOT, 'examples', 'postfix
 export const EXAMPLE_MILTER_ADDRESS = 'inet:127.0.0.1:10027';
 export const DEFAULT_TEST_DOMAINS = ['example.test', 'example.com', 'example.net', 'example.org'];
 
-const MASTER = '/usr/lib/postfix/sbin/master';
+let masterPath: string | undefined;
+/** Postfix's master(8) binary (daemon_directory/master; /usr/lib/postfix/sbin on Debian). */
+function master(): string {
+  if (!masterPath) {
+    const r = spawnSync('postconf', ['-dh', 'daemon_directory'], { encoding: 'utf8' });
+    const dir = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : '/usr/lib/postfix/sbin';
+    masterPath = path.join(dir, 'master');
+  }
+  return masterPath;
+}
 
 export class PostfixHarnessError extends Error {
   constructor(public readonly code: 'not-installed' | 'not-root' | 'no-slot' | 'start-failed' | 'timeout', message: string) {
@@ -50,7 +59,7 @@ export interface PostfixOptions {
   headerChecks?: string[];
   /** Domains relayed to the sink (default example.test/.com/.net/.org). */
   testDomains?: string[];
-  /** Domains delivered locally into maildirs under DIR/mailboxes/<localpart>/ (virtual(8)). */
+  /** Domains delivered locally (virtual(8)) into one maildir, DIR/mailboxes/maildir/; read with mailbox(). */
   localDomains?: string[];
   /** Apply examples/postfix/main.cf (default true). */
   useExample?: boolean;
@@ -92,8 +101,8 @@ export interface PostfixInstance {
   postcat(queueId: string, args?: string[]): Promise<ToolResult>;
   /** Submit with this instance's sendmail(1) (goes through non_smtpd_milters). */
   sendmail(args: string[], message: Buffer | string): Promise<ToolResult>;
-  /** Maildir messages delivered locally to localpart (localDomains). */
-  mailbox(localpart: string): DeliveredMessage[];
+  /** Messages delivered locally (localDomains) to an address, or to a local part in any local domain. */
+  mailbox(addressOrLocalpart: string): DeliveredMessage[];
   /** Contents of this instance's maillog_file. */
   log(): string;
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
@@ -146,7 +155,7 @@ function sh(cmd: string, args: string[]): { status: number; out: string } {
 
 /** Make sure /etc/postfix/main.cf exists and lists every slot directory. Idempotent; root only. */
 export function ensurePostfixPool(): void {
-  if (!existsSync(MASTER)) throw new PostfixHarnessError('not-installed', 'Postfix is not installed: run scripts/install-test-deps.sh as root');
+  if (!existsSync(master())) throw new PostfixHarnessError('not-installed', 'Postfix is not installed: run scripts/install-test-deps.sh as root');
   if (process.getuid?.() !== 0) throw new PostfixHarnessError('not-root', 'the Postfix harness must run as root');
   mkdirSync(POSTFIX_POOL_PARENT, { recursive: true, mode: 0o755 });
   const want = Array.from({ length: POSTFIX_POOL_SIZE }, (_, i) => `${POSTFIX_POOL_PARENT}/${i}`);
@@ -320,19 +329,17 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
       maximal_backoff_time: '2s',
       biff: 'no',
       append_dot_mydomain: 'no',
-      // Errors must reach the log file: there is no syslog here.
-      notify_classes: 'resource, software',
     };
     if (options.localDomains?.length) {
-      const vmap = path.join(dir, 'virtual_mailboxes');
-      writeFileSync(vmap, '/^([^@+]+)[^@]*@/ $1/\n');
       const mbox = path.join(dir, 'mailboxes');
       mkdirSync(mbox, { mode: 0o777 });
       chownSync(mbox, 65534, 65534);
       Object.assign(base, {
         virtual_mailbox_domains: options.localDomains.join(' '),
         virtual_mailbox_base: mbox,
-        virtual_mailbox_maps: `regexp:${vmap}`,
+        // One maildir for every local recipient (virtual(8) forbids $1 in regexp results);
+        // mailbox() picks a recipient's messages by the Delivered-To header virtual adds.
+        virtual_mailbox_maps: 'static:maildir/',
         virtual_uid_maps: 'static:65534',
         virtual_gid_maps: 'static:65534',
         virtual_minimum_uid: '100',
@@ -361,7 +368,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     // master -w returns once the daemon is up (much faster than `postfix start`'s checks).
     const chk = sh('postfix', ['-c', dir, 'check-fatal']);
     if (chk.status !== 0) throw new PostfixHarnessError('start-failed', `postfix check failed: ${chk.out}\n${safeRead(path.join(dir, 'postfix.log'))}`);
-    const st = sh(MASTER, ['-c', dir, '-w']);
+    const st = sh(master(), ['-c', dir, '-w']);
     if (st.status !== 0) throw new PostfixHarnessError('start-failed', `postfix master failed to start: ${st.out}\n${safeRead(path.join(dir, 'postfix.log'))}`);
     await waitForPort(smtpPort, '127.0.0.1', 10000);
 
@@ -395,7 +402,10 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
       postsuper: (args) => pc('postsuper', args),
       postcat: (id, args = []) => pc('postcat', [...args, '-q', id]),
       sendmail: (args, message) => runTool('/usr/sbin/sendmail', ['-C', d, ...args], 30000, message),
-      mailbox: (localpart) => readMaildir(path.join(d, 'mailboxes', localpart)),
+      mailbox: (address) => readMaildir(path.join(d, 'mailboxes', 'maildir'))
+        .filter((msg) => address.includes('@')
+          ? msg.header('delivered-to').some((v) => v.toLowerCase() === address.toLowerCase())
+          : msg.header('delivered-to').some((v) => v.toLowerCase().startsWith(address.toLowerCase() + '@'))),
       log: () => safeRead(path.join(d, 'postfix.log')),
       async waitForLog(re, timeoutMs = 15000) {
         const deadline = Date.now() + timeoutMs;

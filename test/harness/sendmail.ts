@@ -128,6 +128,20 @@ function canUnshare(): boolean {
   return unshareOk;
 }
 
+/**
+ * The command line running the unpacked sendmail with args. sendmail sleeps 60 s at every start
+ * (daemon, mailq, queue run) when the machine's hostname has no dot and does not resolve to a
+ * dotted name; it does so before reading the .cf, so confDOMAIN_NAME cannot help. So each run gets
+ * its own UTS + mount namespace: hostname mx.postern.test and our hosts file over /etc/hosts (no
+ * DNS query leaves the machine either). Nothing outside the namespace changes.
+ */
+export function sendmailCommand(dir: string, args: string[]): [string, string[]] {
+  if (!canUnshare()) return [SENDMAIL_BIN, args];
+  return ['unshare', ['--uts', '--mount', 'sh', '-c',
+    'hostname mx.postern.test && mount --bind "$1" /etc/hosts && shift && exec "$@"',
+    'sh', path.join(dir, 'hosts'), SENDMAIL_BIN, ...args]];
+}
+
 /** The example fragment with the milter socket replaced, or its INPUT_MAIL_FILTER removed. */
 export function exampleSendmailMc(milter: string | undefined, equates?: string): string {
   let text = readFileSync(EXAMPLE_SENDMAIL_MC, 'utf8');
@@ -206,16 +220,8 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
     // spawnSync waiting for the daemon's lifetime).
     const outFile = path.join(dir, 'sendmail.out');
     const outFd = openSync(outFile, 'w');
-    const daemonArgs = ['-C', cfFile, '-bd', `-q${options.queueInterval ?? '1m'}`];
-    const st = canUnshare()
-      // sendmail sleeps 60 s at start when the machine's hostname has no dot and does not resolve
-      // to a dotted name (before it reads the .cf, so confDOMAIN_NAME cannot help). Give the daemon
-      // its own UTS + mount namespace: hostname mx.postern.test, and our hosts file over /etc/hosts
-      // (no DNS query leaves the machine). Nothing outside the namespace changes.
-      ? spawnSync('unshare', ['--uts', '--mount', 'sh', '-c',
-        'hostname mx.postern.test && mount --bind "$1" /etc/hosts && shift && exec "$@"',
-        'sh', path.join(dir, 'hosts'), SENDMAIL_BIN, ...daemonArgs], { stdio: ['ignore', outFd, outFd], timeout: 90000 })
-      : spawnSync(SENDMAIL_BIN, daemonArgs, { stdio: ['ignore', outFd, outFd], timeout: 90000 });
+    const [cmd, args] = sendmailCommand(dir, ['-C', cfFile, '-bd', `-q${options.queueInterval ?? '1m'}`]);
+    const st = spawnSync(cmd, args, { stdio: ['ignore', outFd, outFd], timeout: 90000 });
     closeSync(outFd);
     const startOut = () => readFileSync(outFile, 'utf8');
     if (st.status !== 0) throw new SendmailHarnessError('start-failed', `sendmail -bd failed (${st.status}): ${startOut()}`);
@@ -225,7 +231,10 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
       throw new SendmailHarnessError('start-failed', `sendmail did not listen on ${smtpPort}: ${(e as Error).message}\n${startOut()}`);
     }
 
-    const run = (args: string[], input?: Buffer | string) => runTool(SENDMAIL_BIN, ['-C', cfFile, ...args], 30000, input);
+    const run = (args: string[], input?: Buffer | string) => {
+      const [c, a] = sendmailCommand(dir, ['-C', cfFile, ...args]);
+      return runTool(c, a, 30000, input);
+    };
     const instance: SendmailInstance = {
       smtpPort,
       host: '127.0.0.1',
@@ -234,7 +243,10 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
       mc,
       sink,
       delivered: () => [...sink.messages],
-      waitForDelivered: (n, timeoutMs = 15000) => sink.waitFor(n, timeoutMs),
+      waitForDelivered: (n, timeoutMs = 15000) => sink.waitFor(n, timeoutMs).catch(async (e: Error) => {
+        const q = await run(['-bp']).catch(() => ({ stdout: '' }));
+        throw new SendmailHarnessError('timeout', `${e.message}\n--- mailq ---\n${q.stdout}`);
+      }),
       mailq: (args = []) => run(['-bp', ...args]),
       async quarantined() { return parseMailq((await run(['-bp', '-qQ'])).stdout); },
       async waitForQuarantined(n, timeoutMs = 15000) {

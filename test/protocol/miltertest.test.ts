@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/paths.js';
 import { startPostern, type PosternInstance } from '../harness/postern.js';
+import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
 
 const DIR = path.join(REPO_ROOT, 'test', 'protocol');
 
@@ -22,11 +23,34 @@ function miltertest(script: string, defines: Record<string, string>): Promise<{ 
 
 describe('miltertest scripts against postern serve', () => {
   let postern: PosternInstance;
+  let dns: TestDnsServer;
   before(async () => {
-    postern = await startPostern({ config: { policy: { trace: { header: 'X-Postern' } } } });
+    // The sender domains of the scripts exist; nothing else does (the DNS server never recurses).
+    dns = await startDnsServer({
+      records: {
+        'example.org': [{ type: 'MX', data: { preference: 10, exchange: 'mx.example.org' } }],
+        'mx.example.org': [{ type: 'A', data: '198.51.100.25' }],
+        '7.100.51.198.in-addr.arpa': [{ type: 'PTR', data: 'client.example.org' }],
+        'client.example.org': [{ type: 'A', data: '198.51.100.7' }],
+      },
+    });
+    postern = await startPostern({
+      config: {
+        dns: { servers: [dns.server] },
+        policy: { trace: { header: 'X-Postern' } },
+        connection: {
+          localDomains: ['example.test'],
+          client: { deny: ['192.0.2.66'], rejectAt: 'connect' },
+          sender: { patterns: ['^spammer@'] },
+        },
+        outbound: { localDomains: ['example.test'] },
+        content: { workers: 1, clamd: { enabled: false } },
+      },
+    });
   });
   after(async () => {
     await postern?.stop();
+    await dns?.close();
   });
 
   for (const file of readdirSync(DIR).filter((f) => f.endsWith('.lua')).sort()) {

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mimeConfigSchema } from '../../src/content/mime/config.js';
 import { parseMessage } from '../../src/content/mime/parse.js';
-import { HDR, hit, msg } from './mime-helpers.js';
+import type { ParsedMessage } from '../../src/content/types.js';
+import type { RuleHit } from '../../src/policy/types.js';
+
+/** Joins lines with CRLF into a Buffer (latin1, so tests can place raw 8-bit bytes). */
+const msg = (...lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'latin1');
+/** A minimal valid top-level header. */
+const HDR = ['From: a@example.com', 'To: b@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'Subject: t', 'MIME-Version: 1.0'];
+const hit = (m: ParsedMessage, rule: string): RuleHit | undefined => m.hits.find((h) => h.rule === rule);
 
 test('line over 998 octets scores; over the hard limit rejects 5.6.0', async () => {
   const soft = await parseMessage(msg(...HDR, '', 'x'.repeat(1200), ''));

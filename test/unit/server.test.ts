@@ -278,6 +278,39 @@ describe('messages and connection state', () => {
     await c.quit();
   });
 
+  test('a step that times out where no reply is allowed (NR_HDR) still fails the message at EOM', async () => {
+    let calls = 0;
+    const slowHeader: PolicyModule = {
+      id: 'slowhdr', layer: 'content',
+      header: async () => { if (calls++ === 0) await new Promise((res) => setTimeout(res, 1500)); return { hits: [] }; },
+    };
+    const r = await start([slowHeader], { timeouts: { connect: 5000, command: 5000, content: 100, eom: 5000, idle: 60000 } });
+    const c = await r.connect({ postfixLike: true });
+    const neg = await c.negotiate();
+    assert.ok((neg.protocol & Proto.NR_HDR) !== 0);
+    await c.connect('client.example', '4', 40000, '192.0.2.10');
+    await c.helo('helo.example');
+    const first = await c.sendMessage(MESSAGE, { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+    assert.equal(first.stage, 'eom');
+    assert.deepEqual(first.final, { type: 'tempfail' }, 'never a silent accept after a failed check');
+    assert.deepEqual(first.modifications, []);
+    const second = await c.sendMessage(MESSAGE, { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+    assert.equal(second.final.type, 'accept', 'the failure belonged to the first message only');
+    await c.quit();
+  });
+
+  test('a CONNECT step that times out is answered with the error action', async () => {
+    const slowConnect: PolicyModule = {
+      id: 'slowconn', layer: 'envelope',
+      connect: async () => { await new Promise((res) => setTimeout(res, 1500)); return { hits: [] }; },
+    };
+    const r = await start([slowConnect, eomHeader('X-T', () => 'x')], { timeouts: { connect: 100, command: 5000, content: 5000, eom: 5000, idle: 60000 } });
+    const c = await r.connect();
+    await c.negotiate({ protocol: 0x1fffff & ~Proto.NR_CONN });
+    assert.equal(await c.connect('client.example', '4', 40000, '192.0.2.10').then((x) => x?.type), 'tempfail');
+    c.destroy();
+  });
+
   test('postfix-like: D frame before every event, D L per header, D B per body chunk; macros reach the policy', async () => {
     const mod = eomHeader('X-Macros', (ctx) => [ctx.session.macro('j'), ctx.session.macro('daemon_name'), ctx.session.macro('{i}'), ctx.session.macro('rcpt_addr')].join(','), { needsContent: true });
     const r = await start([mod]);

@@ -3,6 +3,12 @@
 // plausible reading of an ambiguous structure (all boundary choices, all encodings, all names) so later
 // checks scan the union, and records ambiguity / RFC-conformance / limit hits. It never throws on bad
 // input, keeps one decoded copy per part, and bounds work by the configured limits.
+//
+// Part paths: "1", "2.1" (MIME position; a message/rfc822 part's own entity is "<path>.1");
+// alternative readings carry a marker: "[r2]" another boundary choice, "~h" a lenient header end,
+// "~base64-stop" / "~base64-lines" / "~base64-quanta" / "~base64-block1" / "~qp-drop" / "~raw" other
+// decodings, "~whole" an entity also split leniently, "cr:" the bare-CR-as-line-end reading,
+// "mp:" mailparser's view (opt-in); "/uu:N" and "/tnef:N" are files found inside a part.
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { HeaderField } from '../../policy/types.js';

@@ -1,0 +1,102 @@
+// One MTA (private Postfix or sendmail) wired to one Postern through the shipped examples/ settings,
+// behind one small interface so the data-driven runner treats both MTAs alike: send over SMTP, read
+// what the sink got, find a message in the MTA's quarantine, switch Postern's config by reload.
+// It starts processes only on loopback and stops every one of them in stop(), even half-started.
+import { startPostern, type PosternInstance } from '../../harness/postern.js';
+import { startPostfix, type PostfixInstance } from '../../harness/postfix.js';
+import { startSendmail, type SendmailInstance } from '../../harness/sendmail.js';
+import type { DeliveredMessage } from '../../harness/sink.js';
+import { stableKey } from './world.js';
+
+export type MtaName = 'postfix' | 'sendmail';
+
+export interface Held {
+  queueId: string;
+  /** The quarantine reason as the MTA shows it (sendmail: mailq -qQ; Postfix: its milter-hold log line). */
+  reason: string;
+}
+
+export interface Rig {
+  mta: MtaName;
+  postern: PosternInstance;
+  smtpPort: number;
+  delivered(): DeliveredMessage[];
+  /** Look for a held message by queue id; resolves undefined after timeoutMs. */
+  findHeld(queueId: string, timeoutMs?: number): Promise<Held | undefined>;
+  /** Put `config` in force (SIGHUP) unless it is already; waits for Postern's "config reloaded". */
+  useConfig(config: Record<string, unknown>): Promise<void>;
+  /** The MTA's own log (Postfix) or '' (sendmail has no log file here). */
+  mtaLog(): string;
+  stop(): Promise<void>;
+}
+
+/** Postfix main.cf overrides for the e2e runs: Postern, not Postfix, decides relaying (loopback only). */
+export const POSTFIX_E2E_MAIN: Record<string, string> = {
+  smtpd_relay_restrictions: 'permit',
+  smtpd_recipient_restrictions: 'permit',
+};
+
+export async function startRig(mta: MtaName, initialConfig: Record<string, unknown>): Promise<Rig> {
+  const postern = await startPostern({ config: initialConfig });
+  let current = stableKey(initialConfig);
+  let pf: PostfixInstance | undefined;
+  let sm: SendmailInstance | undefined;
+  try {
+    if (mta === 'postfix') pf = await startPostfix({ milterPort: postern.port, main: POSTFIX_E2E_MAIN });
+    else sm = await startSendmail({ milterPort: postern.port, queueInterval: '1h' });
+  } catch (e) {
+    await postern.stop();
+    throw e;
+  }
+  const rig: Rig = {
+    mta,
+    postern,
+    smtpPort: pf ? pf.smtpPort : sm!.smtpPort,
+    delivered: () => (pf ? pf.delivered() : sm!.delivered()),
+    async findHeld(queueId, timeoutMs = 8000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (pf) {
+          const held = (await pf.holdQueue()).find((e) => e.queue_id === queueId);
+          if (held) {
+            const m = new RegExp(`${queueId}: milter-hold: (.*)$`, 'm').exec(pf.log());
+            return { queueId, reason: m?.[1] ?? '' };
+          }
+        } else {
+          const q = (await sm!.quarantined()).find((e) => e.queueId === queueId);
+          if (q) return { queueId, reason: q.reason };
+        }
+        if (Date.now() > deadline) return undefined;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async useConfig(config) {
+      const key = stableKey(config);
+      if (key === current) return;
+      const before = postern.logs().filter(isReloadLine).length;
+      postern.reload(config);
+      const deadline = Date.now() + 15000;
+      for (;;) {
+        const lines = postern.logs().filter(isReloadLine);
+        if (lines.length > before) {
+          const last = lines[lines.length - 1]!;
+          if (last.msg !== 'config reloaded') throw new Error(`Postern refused the case config: ${JSON.stringify(last)}`);
+          current = key;
+          return;
+        }
+        if (Date.now() > deadline) throw new Error('Postern did not log a reload within 15 s');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    mtaLog: () => (pf ? pf.log() : ''),
+    async stop() {
+      await Promise.allSettled([pf?.stop(), sm?.stop()]);
+      await postern.stop();
+    },
+  };
+  return rig;
+}
+
+function isReloadLine(l: Record<string, unknown>): boolean {
+  return l.msg === 'config reloaded' || l.msg === 'config reload failed; old config stays in force';
+}
