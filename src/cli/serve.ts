@@ -6,6 +6,7 @@ import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { PosternConfig } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
 import { PosternService } from '../service.js';
+import { MetricsService } from '../metrics/index.js';
 
 export async function runServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -27,7 +28,14 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const level = (values['log-level'] ?? config.log.level) as PosternConfig['log']['level'];
   const logger = createLogger({ level, ...(config.log.file ? { destination: config.log.file } : {}) });
-  const service = new PosternService({ config, logger, ...(values.listen ? { listen: values.listen } : {}) });
+  const metrics = new MetricsService(config.metrics, logger);
+  try {
+    await metrics.start();
+  } catch (err) {
+    process.stderr.write(`postern: metrics.listen ${config.metrics.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const service = new PosternService({ config, logger, observer: metrics.metrics, ...(values.listen ? { listen: values.listen } : {}) });
   await service.start();
   if (values['pid-file']) writeFileSync(values['pid-file'], `${process.pid}\n`);
   logger.info({ config: values.config ?? '(embedded defaults)', pid: process.pid }, 'postern started');
@@ -38,6 +46,7 @@ export async function runServe(args: string[]): Promise<number> {
     stopping = true;
     logger.info({ signal, active: service.activeSessions }, 'stopping: draining sessions');
     await service.stop();
+    await metrics.stop();
     if (values['pid-file']) rmSync(values['pid-file'], { force: true });
     logger.info('stopped');
     logger.flush();
@@ -51,7 +60,9 @@ export async function runServe(args: string[]): Promise<number> {
         const next = load();
         await service.reload(next);
         logger.info({ config: values.config ?? '(embedded defaults)' }, 'config reloaded');
+        await metrics.reloaded(true, next.metrics);
       } catch (err) {
+        void metrics.reloaded(false);
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'config reload failed; old config stays in force');
       }
     })();

@@ -59,11 +59,15 @@ export function createContentPipeline(config: PosternConfig, logger?: Logger): C
       const env: ContentEnvironment = { direction: input.direction, sender: input.sender, recipients: input.recipients, raw };
       if (signal) env.signal = signal;
       const hits: RuleHit[] = [...parsed.hits, ...expanded.hits];
+      // Each check starts in turn; a synchronous check's time is its own run (not the checks started
+      // after it), an asynchronous one's is the wall time until it settles.
       const results = await Promise.all(
         checks.map(async (check) => {
           const started = performance.now();
           try {
-            return await check.run(parsed, env);
+            const out = check.run(parsed, env);
+            if (!(out instanceof Promise)) return out;
+            return await out;
           } catch (err) {
             // A check that cannot run must never let the message through unchecked.
             return [{ rule: `${check.id}.error`, action: config.policy.errorAction, detail: `check failed: ${err instanceof Error ? err.message : String(err)}` } as RuleHit];

@@ -67,13 +67,13 @@ const CONTINUE: Answer = Object.freeze({ final: { type: 'continue' } }) as Answe
 
 /** Macros Postern asks the MTA for, per stage (SMFIM_* lists in the negotiation). */
 const SYMBOLS = [
-  { stage: MacroStage.CONNECT, macros: ['j', '_', 'v', '{daemon_name}', '{daemon_addr}', '{client_addr}', '{client_name}', '{client_ptr}', '{if_addr}'] },
-  { stage: MacroStage.HELO, macros: ['{tls_version}', '{cipher}', '{cert_subject}'] },
+  { stage: MacroStage.CONNECT, macros: ['j', '_', 'v', '{daemon_name}', '{daemon_addr}', '{if_addr}', '{client_addr}', '{client_name}', '{client_port}', '{client_ptr}', '{client_resolve}'] },
+  { stage: MacroStage.HELO, macros: ['{tls_version}', '{cipher}', '{cipher_bits}', '{cert_subject}', '{cert_issuer}'] },
   { stage: MacroStage.ENVFROM, macros: ['i', '{auth_type}', '{auth_authen}', '{auth_author}', '{mail_addr}', '{mail_host}', '{mail_mailer}'] },
   { stage: MacroStage.ENVRCPT, macros: ['i', '{rcpt_addr}', '{rcpt_host}', '{rcpt_mailer}'] },
   { stage: MacroStage.DATA, macros: ['i'] },
   { stage: MacroStage.EOH, macros: ['i'] },
-  { stage: MacroStage.EOM, macros: ['i', '{msg_id}'] },
+  { stage: MacroStage.EOM, macros: ['i', '{msg_id}', '{auth_authen}'] },
 ];
 
 export class PolicyEngine implements HandlerFactory {

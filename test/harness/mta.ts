@@ -356,7 +356,7 @@ export class MtaConnection {
 
   /** End of message: always answered; returns the modifications and the final reply. */
   async eom(): Promise<EomAnswer> {
-    this.protocol; // must be negotiated
+    void this.protocol; // throws when not negotiated yet
     this.checkUnsolicited();
     if (this.postfixLike) this.enqueue(encodeCommand({ type: 'macro', stage: Cmd.BODYEOB, macros: pairsOf(this.opts.macros?.E) }));
     this.enqueue(encodeCommand({ type: 'eob' }));
