@@ -29,6 +29,8 @@ export interface LoadOptions {
   postfixLike: boolean;
   messages: Buffer[];
   timeoutMs: number;
+  /** PID of the milter under test (same machine): its CPU time is sampled over the measured window. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -43,7 +45,23 @@ export interface LoadResult {
   eomP99: number;
   msgP50: number;
   msgP99: number;
+  /** Milter CPU (user+system) per measured message, in microseconds (with serverPid). */
+  serverCpuUsPerMsg?: number;
+  /** Milter CPU seconds per wall second over the measured window (1 = one core busy). */
+  serverCpuShare?: number;
   firstError?: string;
+}
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc; undefined elsewhere. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 /** The default synthetic message: 12 headers, ~4 KB body. */
@@ -234,6 +252,18 @@ export async function runLoad(opts: LoadOptions, label = opts.target): Promise<L
   let measuredStart = 0;
   let measuredEnd = 0;
   const countBudget = opts.count > 0 ? opts.count : Infinity;
+  let cpuStart: number | undefined;
+  let cpuStartAt = 0;
+  const cpuTimer = opts.serverPid
+    ? setTimeout(() => {
+        cpuStart = processCpuSeconds(opts.serverPid!);
+        cpuStartAt = performance.now();
+      }, Math.max(0, opts.warmupMs))
+    : undefined;
+  if (opts.serverPid && opts.warmupMs <= 0) {
+    cpuStart = processCpuSeconds(opts.serverPid);
+    cpuStartAt = performance.now();
+  }
 
   const worker = async (w: number): Promise<void> => {
     while (performance.now() < deadline && issued < countBudget) {
@@ -294,6 +324,9 @@ export async function runLoad(opts: LoadOptions, label = opts.target): Promise<L
     }
   };
   await Promise.all(Array.from({ length: opts.sessions }, (_, w) => worker(w)));
+  if (cpuTimer) clearTimeout(cpuTimer);
+  const cpuEnd = opts.serverPid ? processCpuSeconds(opts.serverPid) : undefined;
+  const cpuWall = (performance.now() - cpuStartAt) / 1000;
   const seconds = opts.count > 0 ? (measuredEnd - measuredStart) / 1000 : opts.durationMs / 1000;
   const e = Float64Array.from(eomLat).sort();
   const m = Float64Array.from(msgLat).sort();
@@ -310,6 +343,10 @@ export async function runLoad(opts: LoadOptions, label = opts.target): Promise<L
     msgP50: percentile(m, 50),
     msgP99: percentile(m, 99),
   };
+  if (cpuStart !== undefined && cpuEnd !== undefined && done > 0) {
+    result.serverCpuUsPerMsg = ((cpuEnd - cpuStart) * 1e6) / done;
+    result.serverCpuShare = (cpuEnd - cpuStart) / cpuWall;
+  }
   if (firstError) result.firstError = firstError;
   return result;
 }
@@ -329,6 +366,7 @@ async function main(): Promise<void> {
       timeout: { type: 'string', default: '10000' },
       json: { type: 'boolean', default: false },
       label: { type: 'string' },
+      'server-pid': { type: 'string' },
     },
   });
   if (!values.target) {
@@ -354,6 +392,7 @@ async function main(): Promise<void> {
     messages,
     timeoutMs: Number(values.timeout),
   };
+  if (values['server-pid']) opts.serverPid = Number(values['server-pid']);
   const r = await runLoad(opts, values.label ?? values.target);
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ ...r, source, sessions: opts.sessions, perConn: opts.perConn })}\n`);
@@ -362,6 +401,7 @@ async function main(): Promise<void> {
       `${r.label}: ${r.messages} msgs in ${r.seconds.toFixed(1)} s = ${r.msgsPerSec.toFixed(0)} msgs/s; ` +
         `EOM p50 ${r.eomP50.toFixed(2)} ms p99 ${r.eomP99.toFixed(2)} ms; message p50 ${r.msgP50.toFixed(2)} ms p99 ${r.msgP99.toFixed(2)} ms; ` +
         `${opts.sessions} sessions, ${opts.perConn} msg/conn, ${r.connections} connections, ${r.errors} errors, ${r.refused} refused` +
+        (r.serverCpuUsPerMsg !== undefined ? `; milter CPU ${r.serverCpuUsPerMsg.toFixed(0)} us/msg, ${(r.serverCpuShare! * 100).toFixed(0)}% of a core` : '') +
         `${r.firstError ? ` (first error: ${r.firstError})` : ''}; ${source}\n`,
     );
   }

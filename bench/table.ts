@@ -13,6 +13,8 @@ interface Row {
   msgP99: number;
   errors: number;
   refused: number;
+  serverCpuUsPerMsg?: number;
+  serverCpuShare?: number;
   firstError?: string;
 }
 
@@ -41,6 +43,8 @@ for (const mode of modes) {
       p50: median(rs.map((r) => r.eomP50)),
       p99: median(rs.map((r) => r.eomP99)),
       msgP99: median(rs.map((r) => r.msgP99)),
+      cpu: median(rs.map((r) => r.serverCpuUsPerMsg ?? NaN)),
+      share: median(rs.map((r) => r.serverCpuShare ?? NaN)),
       errors: rs.reduce((a, r) => a + r.errors + r.refused, 0),
       firstError: rs.find((r) => r.firstError)?.firstError,
     };
@@ -48,8 +52,11 @@ for (const mode of modes) {
   const base = summary.find((s) => s.label === baseline)?.msgs ?? NaN;
   const sessions = inMode[0]?.sessions ?? 0;
   process.stdout.write(`\n${sessions} concurrent sessions, ${mode === 1 ? '1 message per milter connection (Postfix: new connection per SMTP session)' : `${mode} messages per milter connection`}; medians of ${summary[0]?.rounds ?? 0} rounds\n`);
-  const head = ['milter', 'msgs/s', 'EOM p50 ms', 'EOM p99 ms', 'msg p99 ms', `× ${baseline}`, 'errors'];
-  const body = summary.map((s) => [s.label, s.msgs.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.msgP99.toFixed(2), (s.msgs / base).toFixed(2), String(s.errors)]);
+  const head = ['milter', 'msgs/s', 'EOM p50 ms', 'EOM p99 ms', 'msg p99 ms', `× ${baseline}`, 'milter CPU µs/msg', 'milter CPU % core', 'errors'];
+  const body = summary.map((s) => [
+    s.label, s.msgs.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.msgP99.toFixed(2), (s.msgs / base).toFixed(2),
+    Number.isFinite(s.cpu) ? s.cpu.toFixed(0) : '-', Number.isFinite(s.share) ? (s.share * 100).toFixed(0) : '-', String(s.errors),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   process.stdout.write(`${line(head)}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`);

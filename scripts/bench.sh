@@ -7,7 +7,9 @@
 #
 # Environment: BENCH_SESSIONS (64), BENCH_DURATION seconds per run (5), BENCH_ROUNDS (3),
 # BENCH_MODES messages per connection, space-separated ("1 100"), BENCH_OUT build dir (dist),
-# BENCH_SHARED (../shared), BENCH_SKIP_BUILD=1 to reuse a build.
+# BENCH_SHARED (../shared), BENCH_SKIP_BUILD=1 to reuse a build, BENCH_PIN=1 to pin every milter to
+# CPU 1 and the load generator to CPU 0 (taskset): on a shared 2-core machine this keeps a
+# multi-threaded milter from winning by spreading over both cores while single-threaded Node cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,6 +19,13 @@ SESSIONS=${BENCH_SESSIONS:-64}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 MODES=${BENCH_MODES:-"1 100"}
+PIN_MILTER=()
+PIN_LOAD=()
+if [ "${BENCH_PIN:-}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_MILTER=(taskset -c 1)
+  PIN_LOAD=(taskset -c 0)
+  echo "bench: milters pinned to CPU 1, load generator to CPU 0" >&2
+fi
 
 if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
   echo "bench: building into $OUT" >&2
@@ -55,11 +64,13 @@ wait_port() {
 
 LABELS=()
 TARGETS=()
+TPIDS=()
 start() { # label logname command...
   local label=$1 log=$2 port=$3
   shift 3
-  "$@" >"$WORK/$log.log" 2>&1 &
+  "${PIN_MILTER[@]}" "$@" >"$WORK/$log.log" 2>&1 &
   PIDS+=($!)
+  TPIDS+=($!)
   wait_port "$port" "$log"
   LABELS+=("$label")
   TARGETS+=("inet:$port@127.0.0.1")
@@ -100,8 +111,8 @@ for mode in $MODES; do
   for round in $(seq 1 "$ROUNDS"); do
     for i in "${!TARGETS[@]}"; do
       echo "bench: round $round/$ROUNDS, $mode msg/conn: ${LABELS[$i]}" >&2
-      node "$OUT/bench/load.js" --target "${TARGETS[$i]}" --label "${LABELS[$i]}" --sessions "$SESSIONS" \
-        --duration "$DURATION" --warmup 1 --per-conn "$mode" "${CORPUS_ARGS[@]}" --json >>"$RESULTS"
+      "${PIN_LOAD[@]}" node "$OUT/bench/load.js" --target "${TARGETS[$i]}" --label "${LABELS[$i]}" --sessions "$SESSIONS" \
+        --duration "$DURATION" --warmup 1 --per-conn "$mode" --server-pid "${TPIDS[$i]}" "${CORPUS_ARGS[@]}" --json >>"$RESULTS"
     done
   done
 done

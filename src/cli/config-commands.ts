@@ -1,7 +1,7 @@
 // `postern check-config` and `postern show-config`.
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
+import { ConfigError, defaultConfig, loadConfigFile, locateProblem } from '../config/load.js';
 import { validateRuntime } from './validate-runtime.js';
 
 export async function runCheckConfig(args: string[]): Promise<number> {
@@ -14,7 +14,15 @@ export async function runCheckConfig(args: string[]): Promise<number> {
     process.stdout.write(`${file}: OK\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : `${file}: ${err instanceof Error ? err.message : String(err)}`}\n`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    // A problem found while building the policy: point at the config key or rules-file line.
+    const message = err instanceof Error ? err.message : String(err);
+    const where = locateProblem(file, message);
+    const rest = where && where.file !== file && message.startsWith(`${where.file}: `) ? message.slice(where.file.length + 2) : message;
+    process.stderr.write(where && where.file !== file ? `${where.file}:${where.line}: ${rest} (via ${file})\n` : `${file}${where ? `:${where.line}` : ''}: ${message}\n`);
     return 1;
   }
 }

@@ -12,7 +12,7 @@ commands:
   check-config [FILE]                        validate a config file (exit 1 on error)
   show-config [--config FILE] [--defaults]   print the effective config (defaults merged)
   scan FILE|DIR|MBOX [--config FILE] [--from A] [--rcpt B ...] [--client-ip IP] [--helo NAME] [--json]
-                                             run the whole policy on messages offline
+                                             run the whole policy on messages offline (scan --help)
   quarantine list|show|release|delete [ID] [--mta postfix|sendmail] [--config-dir DIR]
   reload [--pid-file FILE]                   ask a running postern to re-read its config
   demo                                       private Postfix + Postern on loopback, a few messages, a table

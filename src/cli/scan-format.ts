@@ -10,7 +10,7 @@ export function formatHuman(r: ScanResult): string {
   if (r.reply) out.push(`reply:     ${r.reply}`);
   const e = r.envelope;
   out.push(`envelope:  from <${e.from}> to ${e.rcpts.map((x) => `<${x}>`).join(', ')}`);
-  out.push(`client:    ${e.clientName} [${e.clientIp}] helo ${e.helo}`);
+  out.push(`client:    ${e.clientName === `[${e.clientIp}]` ? e.clientName : `${e.clientName} [${e.clientIp}]`} helo ${e.helo}`);
   const refused = r.recipients.filter((x) => !x.accepted);
   for (const x of refused) out.push(`           recipient <${x.rcpt}> refused: ${x.reply ?? ''}`);
   const facts: string[] = [];

@@ -7,6 +7,8 @@ import { parseListenSpec } from '../server/socket-spec.js';
 
 export async function validateRuntime(config: PosternConfig): Promise<void> {
   parseListenSpec(config.server.listen);
-  const runtime = await buildRuntime(config, silentLogger());
+  // Content workers build their pipeline (and load rule files) lazily in their threads: build it here
+  // in this thread instead, so a bad rules file is reported now and not at the first message.
+  const runtime = await buildRuntime({ ...config, content: { ...config.content, workers: 0 } }, silentLogger());
   await runtime.modules.dispose();
 }

@@ -59,11 +59,12 @@ for (const mta of ['postfix', 'sendmail'] as MtaName[]) {
       const o = f.data[mta] ?? {};
       const todo = o.todo ?? f.data.todo;
       const skip = o.skip ?? f.data.skip;
-      test(`${f.name}: ${f.data.description}`, { ...(todo ? { todo } : {}), ...(skip ? { skip } : {}) }, async () => {
+      test(`${f.name}: ${f.data.description}`, { ...(todo ? { todo } : {}), ...(skip ? { skip } : {}) }, async (t) => {
         const c = cases.find((x) => x.name === f.name)!;
         await rig!.useConfig(c.config);
         const mark = rig!.postern.logs().length;
         const out = await playCase(rig!, c);
+        t.diagnostic(out.transcript.join(' ⏎ '));
         // Summary lines are written just after the reply: give Postern a moment.
         if (c.expect.log) {
           const want = c.expect.log.msg ?? 'message';

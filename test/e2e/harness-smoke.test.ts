@@ -137,6 +137,13 @@ describe('Postfix fail-safe: milter unreachable, milter_default_action=tempfail'
   });
 });
 
+test('startPostfix fails loudly when smtpd cannot run with the given settings', async () => {
+  await assert.rejects(
+    startPostfix({ main: { smtpd_relay_restrictions: 'permit', smtpd_recipient_restrictions: 'permit' } }),
+    (e: Error & { code?: string }) => e.code === 'start-failed' && /no greeting[\s\S]*reject_unauth_destination/.test(e.message),
+  );
+});
+
 describe('sendmail harness (no milter)', { skip: sendmailAvailable() ? false : 'sendmail not unpacked (run scripts/install-test-deps.sh)' }, () => {
   let sm: SendmailInstance;
   before(async () => {

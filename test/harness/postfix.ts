@@ -12,6 +12,7 @@
 // died is reclaimed (its master killed). So test files running in parallel never collide.
 import { spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort, waitForPort } from './net.js';
 import { REPO_ROOT } from './paths.js';
@@ -65,7 +66,7 @@ export interface PostfixOptions {
   useExample?: boolean;
   /** Options for the sink (e.g. refuse some recipients). */
   sink?: Omit<SinkOptions, 'host' | 'port'>;
-  /** Keep the directory after stop() (also POSTERN_KEEP_TEST_DIRS=1). */
+  /** Keep the directory after stop() (also POSTERN_KEEP_TEST_DIRS=1); the slot is reclaimed by the next start once this process is gone. */
   keepDir?: boolean;
 }
 
@@ -371,6 +372,16 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     const st = sh(master(), ['-c', dir, '-w']);
     if (st.status !== 0) throw new PostfixHarnessError('start-failed', `postfix master failed to start: ${st.out}\n${safeRead(path.join(dir, 'postfix.log'))}`);
     await waitForPort(smtpPort, '127.0.0.1', 10000);
+    // master accepts the connection even when smtpd dies at once on a bad setting (it then
+    // throttles and the client hangs): read a real greeting so a broken config fails here, loudly.
+    const logFile = path.join(dir, 'postfix.log');
+    const fatalLines = () => safeRead(logFile).split('\n').filter((l) => /fatal:|panic:|bad command startup/.test(l)).join('\n');
+    let greeting: string | undefined;
+    const greetDeadline = Date.now() + 15000;
+    while (!greeting && Date.now() < greetDeadline && !fatalLines()) greeting = await readGreeting(smtpPort, 1000);
+    if (!greeting) {
+      throw new PostfixHarnessError('start-failed', `Postfix smtpd sent no greeting\n${fatalLines() || tail(safeRead(logFile), 20)}`);
+    }
 
     const d = dir;
     const pc = (cmd: string, args: string[], input?: Buffer | string) => runTool(cmd, ['-c', d, ...args], 30000, input);
@@ -442,6 +453,23 @@ async function stopInstance(dir: string, masterPidFile: string, keep: boolean): 
   }
   live.delete(dir);
   if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The first line the server sends, or undefined on timeout/close. Sends QUIT afterwards. */
+function readGreeting(port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let buf = '';
+    const done = (v: string | undefined) => { clearTimeout(t); sock.removeAllListeners('data'); if (v) sock.end('QUIT\r\n'); else sock.destroy(); resolve(v); };
+    const t = setTimeout(() => done(undefined), timeoutMs);
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) done(buf.slice(0, nl).trim());
+    });
+    sock.on('error', () => done(undefined));
+    sock.on('close', () => done(undefined));
+  });
 }
 
 /** Set every regular file directly in dir to an mtime 10 s ago. */

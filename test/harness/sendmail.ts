@@ -5,7 +5,7 @@
 // everything relayed to the in-process sink (sink.ts). It must never listen off loopback nor use
 // the system's /etc/mail.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './net.js';
@@ -87,6 +87,7 @@ function installExitHook(): void {
   const cleanup = () => {
     for (const [dir, l] of live) {
       killGroup(l.pidFile, 'SIGKILL');
+      killByDir(dir);
       if (!l.keep) rmSync(dir, { recursive: true, force: true });
     }
     live.clear();
@@ -195,6 +196,13 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
       `define(${q('confTO_CONNECT')}, ${q('5s')})dnl`,
       `define(${q('confTO_INITIAL')}, ${q('10s')})dnl`,
       `define(${q('confMIN_QUEUE_AGE')}, ${q('0')})dnl`,
+      // A busy test machine easily has a load average above sendmail's defaults (RefuseLA = 12 and
+      // QueueLA = 8 per CPU): it would stop listening or only queue. Tests must not depend on load.
+      `define(${q('confREFUSE_LA')}, ${q('10000')})dnl`,
+      `define(${q('confQUEUE_LA')}, ${q('10000')})dnl`,
+      `define(${q('confDELAY_LA')}, ${q('0')})dnl`,
+      `define(${q('confCONNECTION_RATE_THROTTLE')}, ${q('0')})dnl`,
+      `define(${q('confMAX_DAEMON_CHILDREN')}, ${q('0')})dnl`,
       `define(${q('SMART_HOST')}, ${q('esmtp:[127.0.0.1]')})dnl`,
       `define(${q('ESMTP_MAILER_ARGS')}, ${q(`TCP $h ${sink.port}`)})dnl`,
       `define(${q('RELAY_MAILER_ARGS')}, ${q(`TCP $h ${sink.port}`)})dnl`,
@@ -272,6 +280,18 @@ export async function startSendmail(options: SendmailOptions = {}): Promise<Send
   }
 }
 
+/** Kill every process whose command line names this instance's directory (its own temp dir). */
+function killByDir(dir: string): void {
+  let entries: string[] = [];
+  try { entries = readdirSync('/proc'); } catch { return; }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'latin1').includes(`${dir}/`)) process.kill(Number(e), 'SIGKILL');
+    } catch { /* gone or not ours to read */ }
+  }
+}
+
 async function stopSendmail(dir: string, pidFile: string, keep: boolean): Promise<void> {
   const pid = killGroup(pidFile, 'SIGTERM');
   if (pid) {
@@ -279,6 +299,8 @@ async function stopSendmail(dir: string, pidFile: string, keep: boolean): Promis
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     killGroup(pidFile, 'SIGKILL');
   }
+  // A daemon that never wrote its pid file (start failed or still starting) is found by its -C path.
+  killByDir(dir);
   live.delete(dir);
   if (!keep) rmSync(dir, { recursive: true, force: true });
 }

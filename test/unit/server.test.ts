@@ -14,7 +14,7 @@ import { PolicyEngine } from '../../src/policy/engine.js';
 import { policyConfigSchema } from '../../src/policy/config.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { PolicyModule, RuleHit, Stage, StageResult } from '../../src/policy/types.js';
-import { connectMilter, MtaError, type MtaConnection, type MtaOptions } from '../harness/mta.js';
+import { connectMilter, MtaError, splitMessage, type MtaConnection, type MtaOptions } from '../harness/mta.js';
 
 const MESSAGE = Buffer.from(
   [
@@ -365,6 +365,80 @@ describe('messages and connection state', () => {
       assert.equal(added(res.modifications, 'X-Client'), ` ${want}`);
       await c.quit();
     }
+  });
+});
+
+describe('connection reuse and odd sequences', () => {
+  test('QUIT_NC: a new CONNECT on the same socket without a new OPTNEG', async () => {
+    const r = await start([eomHeader('X-Client', (ctx) => ctx.session.client.hostname)]);
+    const c = await session(r);
+    let res = await c.sendMessage(MESSAGE, { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+    assert.equal(added(res.modifications, 'X-Client'), ' client.example');
+    c.quitNewConnection();
+    await c.connect('second.example', '4', 40001, '192.0.2.11');
+    await c.helo('second.example');
+    res = await c.sendMessage(MESSAGE, { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+    assert.equal(added(res.modifications, 'X-Client'), ' second.example');
+    await c.quit();
+  });
+
+  test('BODYEOB carrying data is taken as a last body chunk', async () => {
+    const r = await start([eomHeader('X-Size', (ctx) => String(ctx.source.size), { needsContent: true })]);
+    const c = await session(r);
+    await c.mail('<a@example.org>');
+    await c.rcpt('<b@example.test>');
+    await c.header('Subject', ' s');
+    await c.eoh();
+    await c.body(Buffer.from('one\r\n'));
+    c.sendCommand({ type: 'eob', chunk: Buffer.from('two\r\n') });
+    const mods: FilterReply[] = [];
+    let final: FilterReply;
+    for (;;) {
+      final = await c.readReply('EOM');
+      if (final.type === 'accept' || final.type === 'continue') break;
+      mods.push(final);
+    }
+    assert.equal(final.type, 'accept');
+    assert.equal(added(mods, 'X-Size'), ` ${'Subject: s\r\n\r\none\r\ntwo\r\n'.length}`);
+    await c.quit();
+  });
+
+  test('a second OPTNEG on the connection starts over', async () => {
+    const r = await start([eomHeader('X-T', () => 'x')]);
+    const c = await session(r);
+    await c.mail('<a@example.org>');
+    const again = await c.negotiate();
+    assert.equal(again.version, 6);
+    await c.connect('client.example', '4', 40000, '192.0.2.10');
+    const res = await c.sendMessage(MESSAGE, { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+    assert.equal(res.final.type, 'accept');
+    await c.quit();
+  });
+
+  test('a step before option negotiation closes the connection; macros before it are ignored', async () => {
+    const r = await start([]);
+    const c = await r.connect();
+    c.macro(Cmd.CONNECT, { j: 'mx' });
+    c.sendCommand({ type: 'helo', name: 'early' });
+    await c.closed;
+    assert.ok(c.isClosed);
+  });
+});
+
+describe('MTA simulator message splitting', () => {
+  const raw = Buffer.from('Subject: hi\r\nX-Fold: a\r\n\tb\r\n c\r\nX-Tab:\tt\r\nX-Empty:\r\n\r\nbody\nline\r\n');
+  test('without HDR_LEADSPC: one leading space stripped, folds joined with bare LF, body CRLF', () => {
+    const { headers, body } = splitMessage(raw, false);
+    assert.deepEqual(headers, [['Subject', 'hi'], ['X-Fold', 'a\n\tb\n c'], ['X-Tab', '\tt'], ['X-Empty', '']]);
+    assert.equal(body.toString(), 'body\r\nline\r\n');
+  });
+  test('with HDR_LEADSPC: values verbatim', () => {
+    assert.deepEqual(splitMessage(raw, true).headers[0], ['Subject', ' hi']);
+  });
+  test('a non-header line ends the header block', () => {
+    const { headers, body } = splitMessage(Buffer.from('A: 1\nnot a header\nmore\n'), false);
+    assert.deepEqual(headers, [['A', '1']]);
+    assert.equal(body.toString(), 'not a header\r\nmore\r\n');
   });
 });
 

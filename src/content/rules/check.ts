@@ -5,7 +5,9 @@
 import type { RuleAction, RuleHit } from '../../policy/types.js';
 import type { ContentCheck, ParsedMessage } from '../types.js';
 import { contentRulesConfigSchema, type ContentRulesConfig } from './config.js';
-import { loadRuleFiles, type CompiledRule, type Scope } from './load.js';
+import type { RE2 } from 're2-wasm';
+import { loadRuleFiles, re2Cached, SCOPES, type CompiledRule, type Scope } from './load.js';
+import { foldCase, phraseMayMatch } from './fold.js';
 import { htmlToText, prepareText } from './text.js';
 
 export interface ContentRulesCheck extends ContentCheck {
@@ -17,24 +19,29 @@ interface TextItem {
   scope: Scope;
   label: string;
   text: string;
+  /** Case-folded text, made on first use by the literal pre-filter. */
+  folded?: string;
+  /** Whether the scope's combined regex matches anywhere, found on first use. */
+  regexMaybe?: boolean;
 }
 
 const isHtml = (ct: string): boolean => ct === 'text/html' || ct === 'application/xhtml+xml';
 
-function collect(message: ParsedMessage, max: number): TextItem[] {
+function collect(message: ParsedMessage, max: number, used: ReadonlySet<Scope>): TextItem[] {
   const items: TextItem[] = [];
-  if (message.subject) items.push({ scope: 'subject', label: 'subject', text: prepareText(message.subject, max) });
-  for (const h of message.headers ?? []) {
+  // items of a scope no rule looks at are not built (no rule could match them)
+  if (message.subject && used.has('subject')) items.push({ scope: 'subject', label: 'subject', text: prepareText(message.subject, max) });
+  if (used.has('headers')) for (const h of message.headers ?? []) {
     items.push({ scope: 'headers', label: `header ${h.name}`, text: prepareText(`${h.name}: ${h.value}`, max) });
   }
   for (const part of message.parts ?? []) {
-    for (const n of part.names ?? []) items.push({ scope: 'attachment-names', label: `name ${part.path}`, text: prepareText(n, max) });
+    if (used.has('attachment-names')) for (const n of part.names ?? []) items.push({ scope: 'attachment-names', label: `name ${part.path}`, text: prepareText(n, max) });
     const ct = (part.contentType ?? '').toLowerCase();
     const content = part.content instanceof Uint8Array ? Buffer.from(part.content.buffer, part.content.byteOffset, part.content.byteLength) : undefined;
-    if (isHtml(ct) || part.trueType === 'html') {
+    if (used.has('html') && (isHtml(ct) || part.trueType === 'html')) {
       if (content) items.push({ scope: 'html', label: `html ${part.path}`, text: prepareText(content.subarray(0, max * 4).toString('utf8'), max) });
     }
-    if (part.isAttachment || part.origin === 'archive') continue;
+    if (part.isAttachment || part.origin === 'archive' || !used.has('body')) continue;
     let text = part.text;
     if (text === undefined && content && ct.startsWith('text/')) {
       const raw = content.subarray(0, max * 4).toString('utf8');
@@ -67,6 +74,35 @@ function countMatches(rule: CompiledRule, text: string, cap: number): number {
 export function createContentRulesCheck(input: Partial<ContentRulesConfig> | ContentRulesConfig = {}, preloaded?: CompiledRule[]): ContentRulesCheck {
   const config = contentRulesConfigSchema.parse(input);
   const rules = preloaded ?? (config.enabled ? loadRuleFiles(config.files) : []);
+  const used = new Set<Scope>(rules.flatMap((r) => r.scopes));
+  // Pre-filter, for speed only: per scope, one RE2 holding the regular expressions of every rule of
+  // that scope, run once per text item (re2-wasm copies the text on every call). A rule runs its own
+  // matcher on an item only when one of its phrases may match the folded text or the scope regex matched:
+  // counts and hits stay exactly those of the rule matchers.
+  const scopeRegex = new Map<Scope, RE2 | null>();
+  for (const scope of SCOPES) {
+    const sources = [...new Set(rules.filter((r) => r.scopes.includes(scope) && r.regexSource).map((r) => r.regexSource!))];
+    if (!sources.length) continue;
+    try {
+      scopeRegex.set(scope, re2Cached(sources.join('|'), 'iu'));
+    } catch {
+      scopeRegex.set(scope, null); // too big for one RE2: every regex rule runs its own matcher
+    }
+  }
+  const maybe = (rule: CompiledRule, item: TextItem): boolean => {
+    if (rule.phrases === undefined && rule.regexSource === undefined) return true; // no pre-filter data
+    if (rule.phrases) {
+      item.folded ??= foldCase(item.text);
+      for (const p of rule.phrases) if (phraseMayMatch(item.folded, p)) return true;
+    }
+    if (rule.regexSource !== undefined) {
+      const re = scopeRegex.get(item.scope);
+      if (!re) return true;
+      item.regexMaybe ??= re.test(item.text);
+      return item.regexMaybe;
+    }
+    return false;
+  };
   return {
     id: 'content-rules',
     rules,
@@ -74,13 +110,13 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
     run(message: ParsedMessage): RuleHit[] {
       if (!config.enabled) return [];
       try {
-        const items = collect(message, config.maxTextChars);
+        const items = collect(message, config.maxTextChars, used);
         const hits: RuleHit[] = [];
         for (const rule of rules) {
           const where: string[] = [];
           let total = 0;
           for (const item of items) {
-            if (!rule.scopes.includes(item.scope)) continue;
+            if (!rule.scopes.includes(item.scope) || !maybe(rule, item)) continue;
             const n = countMatches(rule, item.text, config.maxCountedMatches);
             if (n > 0) {
               total += n;

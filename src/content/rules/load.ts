@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ruleActionSchema } from '../../config/common.js';
 import { RulesFileError, resolveRulesFile } from './files.js';
+import { foldCase } from './fold.js';
 
 export const SCOPES = ['subject', 'body', 'html', 'attachment-names', 'headers'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -35,17 +36,25 @@ export interface CompiledRule {
   /** One RE2 (flags "giu") for all words and patterns of the rule. */
   matcher: RE2;
   file: string;
+  /**
+   * Pre-filter (speed only; `matcher` decides): each phrase as its case-folded words (see
+   * phraseMayMatch). Absent: the rule has no words.
+   */
+  phrases?: string[][];
+  /** Pre-filter: the rule's regular expressions alone, as one alternation. Absent: no regex. */
+  regexSource?: string;
 }
 
 // re2-wasm runs in a fixed 16 MiB WebAssembly heap (no growth) and never frees a compiled RE2 by
 // itself: compile each distinct pattern once per process (reloads and repeated checks reuse it) and
 // free the objects made only to validate a single pattern.
 const compiled = new Map<string, RE2>();
-function re2Cached(source: string): RE2 {
-  let re = compiled.get(source);
+export function re2Cached(source: string, flags = 'giu'): RE2 {
+  const key = `${flags}/${source}`;
+  let re = compiled.get(key);
   if (!re) {
-    re = new RE2(source, 'giu');
-    compiled.set(source, re);
+    re = new RE2(source, flags);
+    compiled.set(key, re);
   }
   return re;
 }
@@ -59,6 +68,11 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 /** One word or phrase, escaped, whitespace-flexible (boundaries are added once per rule). */
 export function phraseBody(word: string): string {
   return word.normalize('NFKC').trim().split(/\s+/u).map(escapeRe).join('\\s+');
+}
+
+/** A phrase as the case-folded words its pattern (phraseBody) requires in order. */
+export function phrasePieces(word: string): string[] {
+  return word.normalize('NFKC').trim().split(/\s+/u).map(foldCase);
 }
 
 /** Words/phrases: case-insensitive, not inside a longer word. One boundary pair for all of them. */
@@ -88,6 +102,7 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
     const regexes = Array.isArray(rule.regex) ? rule.regex : [rule.regex];
     const alternatives: string[] = [];
     if (rule.words.length > 0) alternatives.push(phrasesPattern(rule.words));
+    const regexParts: string[] = [];
     for (const re of regexes) {
       const src = re.normalize('NFKC');
       try {
@@ -96,6 +111,7 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
         throw new RulesFileError('RULES_PATTERN_INVALID', `${label}: invalid regex /${re}/ (RE2 syntax, no look-around or back-references): ${(e as Error).message}`);
       }
       alternatives.push(`(?:${src})`);
+      regexParts.push(`(?:${src})`);
     }
     let matcher: RE2;
     try {
@@ -111,6 +127,8 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
       scopes: Array.isArray(rule.scope) ? rule.scope : [rule.scope],
       matcher,
       file: resolved,
+      ...(rule.words.length > 0 ? { phrases: rule.words.map(phrasePieces) } : {}),
+      ...(regexParts.length > 0 ? { regexSource: regexParts.join('|') } : {}),
     });
   });
   return out;

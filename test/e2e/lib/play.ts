@@ -208,7 +208,7 @@ export async function checkOutcome(rig: Rig, c: ResolvedCase, out: Outcome, post
     }
   }
   if (e.log) {
-    const line = findSummary(posternLines, e.log.msg);
+    const line = findSummary(posternLines, e.log.msg, c);
     assert.ok(line, `no Postern summary line ("${e.log.msg ?? 'message'}")\n${ctx()}`);
     if (e.log.verdict) assert.equal(line.verdict, e.log.verdict, `Postern verdict\n${ctx()}`);
     const rules = (line.rules as string[] | undefined) ?? [];
@@ -216,8 +216,9 @@ export async function checkOutcome(rig: Rig, c: ResolvedCase, out: Outcome, post
   }
 }
 
-function findSummary(lines: Array<Record<string, unknown>>, msg = 'message'): Record<string, unknown> | undefined {
-  const hits = lines.filter((l) => l.msg === msg);
+function findSummary(lines: Array<Record<string, unknown>>, msg = 'message', c: ResolvedCase): Record<string, unknown> | undefined {
+  // A summary of the previous case can arrive late (written at ABORT/close): match the sender too.
+  const hits = lines.filter((l) => l.msg === msg && (msg !== 'message' || l.from === c.from));
   return hits[hits.length - 1];
 }
 

@@ -30,11 +30,12 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-/** Postfix main.cf overrides for the e2e runs: Postern, not Postfix, decides relaying (loopback only). */
-export const POSTFIX_E2E_MAIN: Record<string, string> = {
-  smtpd_relay_restrictions: 'permit',
-  smtpd_recipient_restrictions: 'permit',
-};
+/**
+ * Domains Postfix relays to the sink. Postfix refuses relaying for outside clients before any milter
+ * sees RCPT, so every domain a case uses is listed here: Postern's own relay control (which knows
+ * example.test as the only local domain, see baseConfig) is then what the cases test.
+ */
+export const POSTFIX_E2E_DOMAINS = ['example.test', 'example.com', 'example.net', 'example.org', 'outside.example', 'partner.example', 'servfail.example'];
 
 export async function startRig(mta: MtaName, initialConfig: Record<string, unknown>): Promise<Rig> {
   const postern = await startPostern({ config: initialConfig });
@@ -42,7 +43,7 @@ export async function startRig(mta: MtaName, initialConfig: Record<string, unkno
   let pf: PostfixInstance | undefined;
   let sm: SendmailInstance | undefined;
   try {
-    if (mta === 'postfix') pf = await startPostfix({ milterPort: postern.port, main: POSTFIX_E2E_MAIN });
+    if (mta === 'postfix') pf = await startPostfix({ milterPort: postern.port, testDomains: POSTFIX_E2E_DOMAINS });
     else sm = await startSendmail({ milterPort: postern.port, queueInterval: '1h' });
   } catch (e) {
     await postern.stop();
@@ -59,8 +60,12 @@ export async function startRig(mta: MtaName, initialConfig: Record<string, unkno
         if (pf) {
           const held = (await pf.holdQueue()).find((e) => e.queue_id === queueId);
           if (held) {
+            // Postfix keeps no quarantine reason (it logs "milter triggers HOLD action"): Postern's
+            // reason travels in its trace header inside the held message, read with postcat.
             const m = new RegExp(`${queueId}: milter-hold: (.*)$`, 'm').exec(pf.log());
-            return { queueId, reason: m?.[1] ?? '' };
+            const cat = await pf.postcat(queueId, ['-h']);
+            const trace = cat.stdout.split(/\r?\n(?![ \t])/).filter((l) => /^X-Postern:/i.test(l)).join(' ').replace(/\s+/g, ' ');
+            return { queueId, reason: `${trace} [log: ${m?.[1] ?? ''}]` };
           }
         } else {
           const q = (await sm!.quarantined()).find((e) => e.queueId === queueId);

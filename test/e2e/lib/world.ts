@@ -55,8 +55,14 @@ export function baseConfig(w: World): Record<string, unknown> {
   return {
     dns: { servers: [w.dns.server], timeoutMs: 1500, tries: 1 },
     content: { clamd: { address: w.clamd.address } },
+    // example.test is "our" domain for both layers, so local vs outside recipients mean the same
+    // under Postfix (relay_domains → {rcpt_mailer} relay) and sendmail (esmtp for every domain).
+    connection: { localDomains: [LOCAL_DOMAIN] },
+    outbound: { localDomains: [LOCAL_DOMAIN] },
   };
 }
+
+export const LOCAL_DOMAIN = 'example.test';
 
 /** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
 export function deepMerge(base: unknown, over: unknown): unknown {
