@@ -26,6 +26,8 @@ export interface ScanOptions {
   helo: string;
   /** SASL login ({auth_authen}): scan as authenticated submission. */
   auth?: string;
+  /** {rcpt_mailer} for every recipient; unset by default (an offline scan cannot know the routing). */
+  rcptMailer?: string;
 }
 
 export interface ScanRule {
@@ -110,8 +112,8 @@ export async function scanMessage(
   const clientName = opts.clientName ?? `[${opts.clientIp}]`;
   const queueId = `SCAN${(++counter).toString(16).toUpperCase().padStart(6, '0')}`;
 
-  // Macros as Postfix would send them (the names the engine asks for); {rcpt_mailer} stays unset:
-  // an offline scan cannot know how the MTA would route a recipient.
+  // Macros as Postfix would send them (the names the engine asks for); {rcpt_mailer} stays unset
+  // unless given: an offline scan cannot know how the MTA would route a recipient.
   const macros = new Map<string, string>([
     ['j', osHostname() || 'localhost'],
     ['_', `${clientName} [${opts.clientIp}]`],
@@ -183,6 +185,7 @@ export async function scanMessage(
       target.stage!.rcpt = `<${rcpt}>`;
       macros.set('rcpt_addr', rcpt);
       macros.set('rcpt_host', rcpt.includes('@') ? rcpt.slice(rcpt.lastIndexOf('@') + 1) : '');
+      if (opts.rcptMailer !== undefined) macros.set('rcpt_mailer', opts.rcptMailer);
       const r = sent(Cmd.RCPT, protocol) ? await ask(Cmd.RCPT, 'rcpt', () => handler.rcpt([`<${rcpt}>`]), t.commandMs) : undefined;
       if (r?.type === 'discard') return done(finish('rcpt', r));
       if (refused(r)) {

@@ -27,6 +27,9 @@ options:
   --client-name NAME    client host name as verified by the MTA (default "[IP]": no reverse name)
   --helo NAME           HELO/EHLO name (default scan.invalid)
   --auth LOGIN          scan as mail submitted by an authenticated user (SASL login)
+  --rcpt-mailer NAME    the MTA's {rcpt_mailer} for every recipient (e.g. "local"); unset by default,
+                        so set outbound.localDomains in the config to classify recipients (else
+                        outbound.rcpt-unclassified tempfails inbound mail, as the server would)
   --offline             turn off the checks that need the network (DNS-based rules, DNSBL, clamd)
                         and say so in the output; without it they run and their failures show
   --json                one JSON object per message (several messages: one per line, then a totals object)
@@ -62,6 +65,7 @@ export async function runScan(args: string[]): Promise<number> {
         'client-name': { type: 'string' },
         helo: { type: 'string' },
         auth: { type: 'string' },
+        'rcpt-mailer': { type: 'string' },
         offline: { type: 'boolean' },
         json: { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -133,6 +137,7 @@ export async function runScan(args: string[]): Promise<number> {
     ...(values.rcpt ? { rcpts: values.rcpt.map((r) => r.replace(/^<(.*)>$/, '$1')) } : {}),
     ...(values['client-name'] !== undefined ? { clientName: values['client-name'] } : {}),
     ...(values.auth !== undefined ? { auth: values.auth } : {}),
+    ...(values['rcpt-mailer'] !== undefined ? { rcptMailer: values['rcpt-mailer'] } : {}),
   };
 
   const single = items.length === 1;

@@ -37,8 +37,17 @@ export function configReference(): ReferenceSection[] {
 
 function walk(node: Json, key: string, dflt: unknown, out: ReferenceEntry[]): void {
   const props = node.properties as Record<string, Json> | undefined;
+  if (node.type === 'object' && props && Object.keys(props).length > 0 && Object.values(props).every((p) => !p.description)) {
+    // A small value object whose parts carry no reasons of their own (an SMTP reply, a pair of
+    // lists): one row, its shape as the type, its default inline.
+    const keys = Object.keys(props);
+    const shape = keys.join(', ');
+    const type = shape === 'code, enhanced, text' ? 'SMTP reply {code: 400..599, enhanced: "x.y.z", text: string or list}' : `object {${shape}}`;
+    out.push({ key, type, default: dflt === undefined ? '(none)' : inline(dflt), description: str(node.description) });
+    return;
+  }
   if (node.type === 'object' && props && Object.keys(props).length > 0) {
-    // A nested object: its own description (if any) goes on the first child line; recurse.
+    // A nested object: listed as an optional row when it has no default; then its keys.
     const hasDefault = dflt !== undefined;
     if (!hasDefault && node.description) {
       out.push({ key, type: 'object (optional)', default: '(none)', description: str(node.description) });
@@ -59,7 +68,7 @@ function walk(node: Json, key: string, dflt: unknown, out: ReferenceEntry[]): vo
 }
 
 function typeOf(n: Json): string {
-  if (Array.isArray(n.enum)) return (n.enum as unknown[]).map((v) => JSON.stringify(v)).join(' \\| ');
+  if (Array.isArray(n.enum)) return (n.enum as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
   if (n.const !== undefined) return JSON.stringify(n.const);
   if (Array.isArray(n.anyOf)) return (n.anyOf as Json[]).map(typeOf).join(' or ');
   if (Array.isArray(n.oneOf)) return (n.oneOf as Json[]).map(typeOf).join(' or ');

@@ -3,13 +3,16 @@
 // same build (the package must be built from a full checkout: dist/test/ has to exist).
 // Everything it starts listens on 127.0.0.1 only, DNS included (an in-process server answering for
 // the demo domains, nothing forwarded), and everything is stopped and removed before it returns.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { CLAMD_BINARY, startClamd, type ClamdInstance } from '../../test/harness/clamd.js';
 import { startDnsServer, type Rr, type TestDnsServer } from '../../test/harness/dns-server.js';
 import { startPostern, type PosternInstance } from '../../test/harness/postern.js';
 import { PostfixHarnessError, startPostfix, type PostfixInstance } from '../../test/harness/postfix.js';
 import { sendMail, type SendMailResult } from '../../test/harness/smtp-client.js';
+import { formatList } from '../quarantine/format.js';
+import { PostfixQuarantine } from '../quarantine/postfix.js';
 import { demoMessages, type DemoMessage } from './messages.js';
 
 export class DemoError extends Error {
@@ -41,6 +44,16 @@ export interface DemoResult {
   rows: DemoRow[];
   clamd: string;
   skipped: string[];
+  /** The private Postfix instance's config directory (removed again unless kept). */
+  postfixDir: string;
+  /** `postern quarantine list --config-dir DIR` output for the instance, taken before cleanup. */
+  quarantineList: string;
+}
+
+export interface DemoOptions {
+  log?: (s: string) => void;
+  /** Called with the result while everything still runs (e.g. --keep waits here for Ctrl-C). */
+  beforeCleanup?: (r: DemoResult) => Promise<void>;
 }
 
 const OUTSIDE = { ADDR: '192.0.2.10', NAME: 'client.example.org' };
@@ -62,7 +75,8 @@ export const DEMO_DNS: Record<string, Rr[]> = {
   localhost: [{ type: 'A', data: '127.0.0.1' }],
 };
 
-function preflight(): void {
+/** Root and an installed Postfix, or a DemoError saying what is missing. */
+export function preflight(): void {
   if (process.getuid?.() !== 0) {
     throw new DemoError('not-root', 'the demo starts a private Postfix instance, which needs root: run it as root (sudo npm run demo)');
   }
@@ -79,7 +93,7 @@ function shortReply(r: SendMailResult): string {
   return `${last.code} ${last.text.replace(/\s+/g, ' ')}`;
 }
 
-export async function runDemo(opts: { log?: (s: string) => void } = {}): Promise<DemoResult> {
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const say = opts.log ?? (() => undefined);
   preflight();
   let dns: TestDnsServer | undefined;
@@ -87,6 +101,19 @@ export async function runDemo(opts: { log?: (s: string) => void } = {}): Promise
   let postern: PosternInstance | undefined;
   let pf: PostfixInstance | undefined;
   let clamdNote: string;
+  // Interrupted (Ctrl-C, kill): the Postfix and clamd harnesses kill their daemons on exit; the
+  // Postern child and the temp dirs are ours to remove, synchronously, before the process goes.
+  const emergency = () => {
+    if (postern && postern.process.exitCode === null) postern.process.kill('SIGKILL');
+    if (postern) rmSync(path.dirname(postern.configFile), { recursive: true, force: true });
+    if (clamd) rmSync(clamd.dir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    emergency();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+  };
+  process.on('exit', emergency);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.prependOnceListener(sig, onSignal);
   try {
     dns = await startDnsServer({ records: DEMO_DNS });
     say(`DNS:     in-process test server on ${dns.server} (demo domains only, nothing forwarded)`);
@@ -165,12 +192,22 @@ export async function runDemo(opts: { log?: (s: string) => void } = {}): Promise
       if (pending === 0 || Date.now() > deadline) break;
       await new Promise((res) => setTimeout(res, 200));
     }
-    return { rows, clamd: clamdNote, skipped };
+    let quarantineList: string;
+    try {
+      quarantineList = formatList(await new PostfixQuarantine({ configDir: pf.configDir }).list());
+    } catch (e) {
+      quarantineList = `(postern quarantine list failed: ${(e as Error).message})\n`;
+    }
+    const result: DemoResult = { rows, clamd: clamdNote, skipped, postfixDir: pf.configDir, quarantineList };
+    if (opts.beforeCleanup) await opts.beforeCleanup(result);
+    return result;
   } finally {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
     await pf?.stop().catch(() => undefined);
     await postern?.stop().catch(() => undefined);
     await clamd?.stop().catch(() => undefined);
     await dns?.close().catch(() => undefined);
+    process.off('exit', emergency);
   }
 }
 

@@ -30,49 +30,53 @@ after(async () => {
   await world?.stop();
 });
 
-for (const mta of ['postfix', 'sendmail'] as MtaName[]) {
-  const skipMta = mtaFilter && mtaFilter !== mta ? `E2E_MTA=${mtaFilter}` : mta === 'sendmail' && !sendmailAvailable() ? 'sendmail not unpacked (run scripts/install-test-deps.sh)' : false;
-  describe(`e2e cases via ${mta}`, { skip: skipMta }, () => {
-    let rig: Rig | undefined;
-    let cases: ResolvedCase[] = [];
-    // The case list needs the world's addresses only for the config; resolve with placeholders
-    // first to know the tests, then for real once the world is up.
-    const placeholders = files.filter((f) => (f.data.mtas ?? ['postfix', 'sendmail']).includes(mta) && (!only || only.test(f.name)));
-    before(async () => {
-      await worldReady;
-      if (worldError) throw worldError;
-      const base = baseConfig(world!);
-      cases = placeholders.map((f) => resolveCase(f, mta, base));
-      rig = await startRig(mta, base);
-    });
-    after(async () => {
-      await rig?.stop();
-    });
-
-    // Sort tests by config group (stable within a group).
-    const groupKeyOf = (name: string) => {
-      const f = placeholders.find((p) => p.name === name)!;
-      return stableKey({ ...(f.data.config ?? {}), ...(f.data[mta]?.config ?? {}), outside: mta === 'sendmail' && (f.data[mta]?.client ?? f.data.client) === 'outside' });
-    };
-    const sorted = [...placeholders].sort((a, b) => groupKeyOf(a.name).localeCompare(groupKeyOf(b.name)));
-    for (const f of sorted) {
-      const o = f.data[mta] ?? {};
-      const todo = o.todo ?? f.data.todo;
-      const skip = o.skip ?? f.data.skip;
-      test(`${f.name}: ${f.data.description}`, { ...(todo ? { todo } : {}), ...(skip ? { skip } : {}) }, async (t) => {
-        const c = cases.find((x) => x.name === f.name)!;
-        await rig!.useConfig(c.config);
-        const mark = rig!.postern.logs().length;
-        const out = await playCase(rig!, c);
-        t.diagnostic(out.transcript.join(' ⏎ '));
-        // Summary lines are written just after the reply: give Postern a moment.
-        if (c.expect.log) {
-          const want = c.expect.log.msg ?? 'message';
-          const deadline = Date.now() + 3000;
-          while (!rig!.postern.logs().slice(mark).some((l) => l.msg === want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        }
-        await checkOutcome(rig!, c, out, rig!.postern.logs().slice(mark));
+// The two MTAs are independent (own Postern, own MTA, own sink): run their suites side by side.
+describe('e2e cases', { concurrency: true, timeout: 20 * 60_000 }, () => {
+  for (const mta of ['postfix', 'sendmail'] as MtaName[]) {
+    const skipMta = mtaFilter && mtaFilter !== mta ? `E2E_MTA=${mtaFilter}` : mta === 'sendmail' && !sendmailAvailable() ? 'sendmail not unpacked (run scripts/install-test-deps.sh)' : false;
+    // Cases of one MTA run one after the other: they share one Postern whose config they switch.
+    describe(`e2e cases via ${mta}`, { skip: skipMta, concurrency: 1, timeout: 20 * 60_000 }, () => {
+      let rig: Rig | undefined;
+      let cases: ResolvedCase[] = [];
+      // The case list needs the world's addresses only for the config; resolve with placeholders
+      // first to know the tests, then for real once the world is up.
+      const placeholders = files.filter((f) => (f.data.mtas ?? ['postfix', 'sendmail']).includes(mta) && (!only || only.test(f.name)));
+      before(async () => {
+        await worldReady;
+        if (worldError) throw worldError;
+        const base = baseConfig(world!);
+        cases = placeholders.map((f) => resolveCase(f, mta, base));
+        rig = await startRig(mta, base);
       });
-    }
-  });
-}
+      after(async () => {
+        await rig?.stop();
+      });
+
+      // Sort tests by config group (stable within a group).
+      const groupKeyOf = (name: string) => {
+        const f = placeholders.find((p) => p.name === name)!;
+        return stableKey({ ...(f.data.config ?? {}), ...(f.data[mta]?.config ?? {}), outside: mta === 'sendmail' && (f.data[mta]?.client ?? f.data.client) === 'outside' });
+      };
+      const sorted = [...placeholders].sort((a, b) => groupKeyOf(a.name).localeCompare(groupKeyOf(b.name)));
+      for (const f of sorted) {
+        const o = f.data[mta] ?? {};
+        const todo = o.todo ?? f.data.todo;
+        const skip = o.skip ?? f.data.skip;
+        test(`${f.name}: ${f.data.description}`, { ...(todo ? { todo } : {}), ...(skip ? { skip } : {}) }, async (t) => {
+          const c = cases.find((x) => x.name === f.name)!;
+          await rig!.useConfig(c.config);
+          const mark = rig!.postern.logs().length;
+          const out = await playCase(rig!, c);
+          t.diagnostic(out.transcript.join(' ⏎ '));
+          // Summary lines are written just after the reply: give Postern a moment.
+          if (c.expect.log) {
+            const want = c.expect.log.msg ?? 'message';
+            const deadline = Date.now() + 3000;
+            while (!rig!.postern.logs().slice(mark).some((l) => l.msg === want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          }
+          await checkOutcome(rig!, c, out, rig!.postern.logs().slice(mark));
+        });
+      }
+    });
+  }
+});

@@ -28,6 +28,13 @@ const EXPECTED: Array<[string, string, RegExp, RegExp]> = [
   ['out-of-office', 'reject', /^550 5\.7\.1 /, /refused/],
 ];
 
+test('postern demo refuses to run without root, with a clear message', { skip: process.getuid?.() !== 0 ? 'needs root to drop to nobody' : false }, () => {
+  const r = spawnSync(process.execPath, [CLI, 'demo'], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /postern demo: the demo starts a private Postfix instance, which needs root/);
+  assert.equal(r.stdout, '');
+});
+
 test('postern demo prints the table with the expected verdicts and cleans up', { skip, timeout: 240000 }, async () => {
   const r = await runTool(process.execPath, [CLI, 'demo'], 200000);
   console.log(r.stdout);
@@ -58,6 +65,11 @@ test('postern demo prints the table with the expected verdicts and cleans up', {
   assert.match(rowOf('executable')![3]!, /attachment\.blocked-name/);
   assert.match(rowOf('out-of-office')![3]!, /outbound\.autoreply/);
   assert.match(rowOf('spam-like')![3]!, /^score\.quarantine,content\.spam/);
+  // The demo lists its hold queue with `postern quarantine list` before cleaning up.
+  assert.match(r.stdout, /postern quarantine list --config-dir \S+:\n\s+QUEUE-ID\s+ARRIVED/);
+  assert.match(r.stdout, /^\s+[0-9A-F]+\s+.*alice@example\.org\s+bob@example\.test\s+archive\.encrypted: /m);
+  assert.match(r.stdout, /^\s+[0-9A-F]+\s+.*winner@example\.com\s+bob@example\.test\s+score\.quarantine: message score \d+/m);
+  assert.match(r.stdout, /^\s+2 quarantined messages$/m);
   // The private Postfix instance is gone.
   const dir = /private instance (\S+),/.exec(r.stdout)?.[1];
   assert.ok(dir, 'instance directory printed');

@@ -157,7 +157,7 @@ async function runTransport(rig: Rig, candidates: Candidate[], want: number): Pr
 let world: World | undefined;
 let rig: Rig | undefined;
 
-describe('Postfix → Postern → sink: real messages', () => {
+describe('Postfix → Postern → sink: real messages', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     world = await startWorld();
     rig = await startRig('postfix', baseConfig(world));

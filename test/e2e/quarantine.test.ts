@@ -83,7 +83,8 @@ after(async () => {
 describe('postern quarantine with Postfix (hold queue)', () => {
   let pf: PostfixInstance;
   before(async () => {
-    pf = await startPostfix({ milterPort: postern.port });
+    // header_checks HOLD: a message Postfix holds by itself, after Postern accepted it.
+    pf = await startPostfix({ milterPort: postern.port, headerChecks: ['/^Subject: held by header_checks/ HOLD'] });
   });
   after(async () => {
     await pf?.stop();
@@ -164,9 +165,21 @@ describe('postern quarantine with Postfix (hold queue)', () => {
   });
 
   test('a message held by something other than Postern says so', async () => {
-    // A message already in the active queue (not held) is not "in the quarantine".
-    const r = await cli(['show', 'NOSUCH1', '--config-dir', pf.configDir]);
-    assert.equal(r.exitCode, 3);
+    const r = await sendMail({
+      port: pf.smtpPort, from: 'alice@example.org', to: ['bob@example.test'],
+      data: 'From: alice@example.org\r\nTo: bob@example.test\r\nSubject: held by header_checks\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <hc@example.org>\r\n\r\nhello\r\n',
+    });
+    assert.equal(r.accepted, true, r.last.text);
+    const [h] = await pf.waitForHold(1);
+    const list = await cli(['list', '--config-dir', pf.configDir, '--json']);
+    assert.equal(list.exitCode, 0, list.stderr);
+    const [item] = JSON.parse(list.stdout) as Array<{ id: string; reason: { rule?: string; text: string; source: string } }>;
+    assert.equal(item!.id, h!.queue_id);
+    assert.equal(item!.reason.rule, undefined);
+    assert.match(item!.reason.text, /^not quarantined by Postern \(trace verdict: accept\)/);
+    const del = await cli(['delete', h!.queue_id, '--config-dir', pf.configDir]);
+    assert.equal(del.exitCode, 0, del.stderr);
+    assert.equal((await pf.queue()).length, 0);
   });
 });
 
@@ -174,7 +187,14 @@ describe('postern quarantine with sendmail (quarantined queue items)', { skip: s
   let sm: SendmailInstance;
   let wrapper: string;
   before(async () => {
-    sm = await startSendmail({ milterPort: postern.port });
+    try {
+      sm = await startSendmail({ milterPort: postern.port });
+    } catch (e) {
+      // Seen under heavy parallel load: "sendmail did not listen on PORT" (harness start-up, not
+      // what this file tests). One retry, said out loud.
+      console.warn(`*** sendmail harness start failed, retrying once: ${(e as Error).message.split('\n')[0]} ***`);
+      sm = await startSendmail({ milterPort: postern.port });
+    }
     // The harness runs sendmail in its own UTS namespace (dotted hostname, no 60 s start-up sleep):
     // give the CLI the same command line as a wrapper script.
     const [cmd, args] = sendmailCommand(sm.dir, []);

@@ -164,7 +164,7 @@ test('rcpt publishes direction including the accepted recipient, excluding a ref
   assert.equal(mail.direction, 'inbound');
 });
 
-test('outbound disabled: no hits at all', async () => {
-  const r = await rcptResult({ enabled: false, localDomains: LOCAL });
-  assert.equal(r.hits.length, 0);
+test('outbound disabled: no RCPT check at all', () => {
+  const p = createOutboundPolicy(config({ enabled: false, localDomains: LOCAL }), { logger });
+  assert.equal(p.rcpt, undefined);
 });

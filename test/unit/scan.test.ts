@@ -286,3 +286,14 @@ test('mbox: split on From lines, >From unescaped once; addresses and envelope de
   assert.deepEqual(envelopeFromHeaders([h('From', ' A <a@x.example>'), h('To', ' b@y.example')]), { from: 'a@x.example', rcpts: ['b@y.example'] });
   assert.deepEqual(envelopeFromHeaders([h('Return-Path', ' <>'), h('From', ' a@x.example')]), { from: '', rcpts: [] });
 });
+
+test('embedded defaults, offline: unclassifiable recipients tempfail as in the server; --rcpt-mailer classifies them', async () => {
+  const plain = await run([path.join(MSG, 'clean.eml'), '--offline', '--json']);
+  assert.equal(plain.code, 11, plain.stderr);
+  const [o] = json(plain);
+  assert.equal(o!.decidedAt, 'rcpt');
+  assert.ok((o!.rules as Array<Record<string, any>>).some((h) => h.rule === 'outbound.rcpt-unclassified'));
+  const local = await run([path.join(MSG, 'clean.eml'), '--offline', '--rcpt-mailer', 'local', '--json']);
+  assert.equal(local.code, 0, local.stderr);
+  assert.equal(json(local)[0]!.verdict, 'accept');
+});

@@ -226,6 +226,10 @@ export function createOutboundPolicy(config: OutboundConfig, deps: { logger: Log
     return dir.origin(ctx.session).ours ? { hits: [] } : { hits: [], direction: 'inbound' };
   };
 
+  if (!config.enabled) {
+    // No stage methods: the server then negotiates those steps away (no replies, no headers).
+    return { id: 'outbound', layer: 'outbound', hidesInternalNames: false, direction: dir, reload: async () => {} };
+  }
   return {
     id: 'outbound',
     layer: 'outbound',

@@ -57,6 +57,8 @@ export interface Expectations {
 export interface ClientSpec {
   /** "outside" (192.0.2.10 / client.example.org), "inside" (loopback, the default) or explicit XCLIENT attributes. */
   kind?: 'outside' | 'inside';
+  /** An IPv6 client: Postfix XCLIENT ADDR=IPV6:2001:db8::10 (unless addr), sendmail over [::1]. */
+  ipv6?: boolean;
   addr?: string;
   name?: string;
   helo?: string;
@@ -113,7 +115,7 @@ export interface ResolvedCase {
   todo?: string;
   skip?: string;
   config: Record<string, unknown>;
-  client: { outside: boolean; addr?: string; name?: string; helo?: string };
+  client: { outside: boolean; ipv6?: boolean; addr?: string; name?: string; helo?: string };
   helo: string;
   from: string;
   rcpts: string[];
@@ -152,7 +154,7 @@ function clientOf(c: CaseFile['client']): ResolvedCase['client'] {
   if (c === undefined || c === 'inside') return { outside: false };
   if (c === 'outside') return { outside: true };
   const outside = c.kind !== 'inside';
-  return { outside, ...(c.addr ? { addr: c.addr } : {}), ...(c.name ? { name: c.name } : {}), ...(c.helo ? { helo: c.helo } : {}) };
+  return { outside, ...(c.ipv6 ? { ipv6: true } : {}), ...(c.addr ? { addr: c.addr } : {}), ...(c.name ? { name: c.name } : {}), ...(c.helo ? { helo: c.helo } : {}) };
 }
 
 /** Valid (Luhn) card numbers, distinct, in common IIN ranges. */

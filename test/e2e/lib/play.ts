@@ -52,13 +52,18 @@ export async function playCase(rig: Rig, c: ResolvedCase): Promise<Outcome> {
   };
   let s: SmtpSession | undefined;
   try {
-    s = await smtpSession({ port: rig.smtpPort, timeoutMs: 30000 });
-    log('C:', '(connect)');
+    const v6 = c.client.ipv6 && rig.mta === 'sendmail';
+    if (v6 && !rig.ipv6Port) throw new Error('this rig has no IPv6 listener');
+    s = await smtpSession({ port: v6 ? rig.ipv6Port! : rig.smtpPort, ...(v6 ? { host: '::1' } : {}), timeoutMs: 30000 });
+    log('C:', v6 ? '(connect [::1])' : '(connect)');
     if (!ok(rec('connect', s.greeting))) return decide(out, 'connect');
     if (rig.mta === 'postfix' && c.client.outside) {
       log('C:', 'EHLO e2e-xclient.example.org');
       await s.ehlo('e2e-xclient.example.org');
-      const attrs = { ADDR: c.client.addr ?? OUTSIDE_CLIENT.addr, NAME: c.client.name ?? OUTSIDE_CLIENT.name };
+      const attrs = {
+        ADDR: c.client.addr ?? (c.client.ipv6 ? 'IPV6:2001:db8::10' : OUTSIDE_CLIENT.addr),
+        NAME: c.client.name ?? (c.client.ipv6 ? '[UNAVAILABLE]' : OUTSIDE_CLIENT.name),
+      };
       log('C:', `XCLIENT ${Object.entries(attrs).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       const x = await s.raw(`XCLIENT ADDR=${attrs.ADDR} NAME=${attrs.NAME}`);
       // XCLIENT restarts the session: its reply is the new greeting (where Postfix shows a connect refusal).

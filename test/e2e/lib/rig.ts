@@ -5,6 +5,7 @@
 import { startPostern, type PosternInstance } from '../../harness/postern.js';
 import { startPostfix, type PostfixInstance } from '../../harness/postfix.js';
 import { startSendmail, type SendmailInstance } from '../../harness/sendmail.js';
+import { freePort } from '../../harness/net.js';
 import type { DeliveredMessage } from '../../harness/sink.js';
 import { stableKey } from './world.js';
 
@@ -20,6 +21,8 @@ export interface Rig {
   mta: MtaName;
   postern: PosternInstance;
   smtpPort: number;
+  /** sendmail only: a second listener on [::1] (sendmail cannot XCLIENT; this gives it an IPv6 client). */
+  ipv6Port?: number;
   delivered(): DeliveredMessage[];
   /** Look for a held message by queue id; resolves undefined after timeoutMs. */
   findHeld(queueId: string, timeoutMs?: number): Promise<Held | undefined>;
@@ -42,9 +45,27 @@ export async function startRig(mta: MtaName, initialConfig: Record<string, unkno
   let current = stableKey(initialConfig);
   let pf: PostfixInstance | undefined;
   let sm: SendmailInstance | undefined;
+  let ipv6Port: number | undefined;
+  const startMta = async () => {
+    if (mta === 'postfix') pf = await startPostfix({ milterPort: postern.port, testDomains: POSTFIX_E2E_DOMAINS, main: { inet_protocols: 'all' } });
+    else {
+      ipv6Port = await freePort();
+      sm = await startSendmail({
+        milterPort: postern.port,
+        queueInterval: '1h',
+        extraMc: [`DAEMON_OPTIONS(\`Port=${ipv6Port}, Addr=::1, Family=inet6, Name=MTA6')dnl`],
+      });
+    }
+  };
   try {
-    if (mta === 'postfix') pf = await startPostfix({ milterPort: postern.port, testDomains: POSTFIX_E2E_DOMAINS });
-    else sm = await startSendmail({ milterPort: postern.port, queueInterval: '1h' });
+    try {
+      await startMta();
+    } catch (e) {
+      // On a loaded machine sendmail sometimes misses the harness's 15 s listen deadline: one retry.
+      if ((e as { code?: string }).code !== 'start-failed') throw e;
+      console.warn(`e2e rig: ${mta} start failed once, retrying: ${(e as Error).message.split('\n')[0]}`);
+      await startMta();
+    }
   } catch (e) {
     await postern.stop();
     throw e;
@@ -53,6 +74,7 @@ export async function startRig(mta: MtaName, initialConfig: Record<string, unkno
     mta,
     postern,
     smtpPort: pf ? pf.smtpPort : sm!.smtpPort,
+    ...(ipv6Port ? { ipv6Port } : {}),
     delivered: () => (pf ? pf.delivered() : sm!.delivered()),
     async findHeld(queueId, timeoutMs = 8000) {
       const deadline = Date.now() + timeoutMs;
