@@ -93,7 +93,8 @@ export async function runQuarantine(args: string[]): Promise<number> {
     const out = (s: string) => process.stdout.write(s);
     switch (action) {
       case 'list': {
-        const items = await backend.list();
+        // Oldest first, as mailq shows them.
+        const items = (await backend.list()).sort((a, b) => (a.arrival?.getTime() ?? 0) - (b.arrival?.getTime() ?? 0) || a.id.localeCompare(b.id));
         out(values.json ? JSON.stringify(items.map(toJson), null, 2) + '\n' : formatList(items));
         return 0;
       }

@@ -23,6 +23,10 @@ export function setConfigDir(dir: string | undefined): void {
   configDir = dir;
 }
 
+export function getConfigDir(): string | undefined {
+  return configDir;
+}
+
 export function resolveDataPath(file: string): string {
   if (path.isAbsolute(file)) return file;
   const candidates = [

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Piscina } from 'piscina';
 import type { PosternConfig } from '../config/schema.js';
+import { getConfigDir } from '../config/paths.js';
 import type { Logger } from '../log/logger.js';
 import { createContentPipeline, type ContentInput, type ContentReport } from './pipeline.js';
 import type { WorkerTask } from './worker.js';
@@ -33,6 +34,8 @@ export function createContentAnalyzer(config: PosternConfig, logger: Logger): Co
   return {
     analyze(message, input, budgetMs) {
       const task: WorkerTask = { configKey, config, input, budgetMs };
+      const configDir = getConfigDir();
+      if (configDir) task.configDir = configDir;
       if (message.spoolPath) task.spoolPath = message.spoolPath;
       else task.raw = message.raw!;
       return pool.run(task) as Promise<ContentReport>;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { PosternConfig } from '../config/schema.js';
+import { setConfigDir } from '../config/paths.js';
 import { createContentPipeline, type ContentInput, type ContentPipeline, type ContentReport } from './pipeline.js';
 
 export interface WorkerTask {
@@ -12,6 +13,8 @@ export interface WorkerTask {
   spoolPath?: string;
   input: ContentInput;
   budgetMs: number;
+  /** Folder of the config file, for relative rule-file paths (module state is per thread). */
+  configDir?: string;
 }
 
 let cached: { key: string; pipeline: ContentPipeline } | undefined;
@@ -19,6 +22,7 @@ let logger: Logger | undefined;
 
 export default async function analyze(task: WorkerTask): Promise<ContentReport> {
   if (!cached || cached.key !== task.configKey) {
+    setConfigDir(task.configDir);
     logger ??= createLogger({ level: task.config.log.level, destination: task.config.log.file || 1 });
     cached = { key: task.configKey, pipeline: createContentPipeline(task.config, logger) };
   }

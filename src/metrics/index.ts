@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { PosternMetrics, type MetricsConfig } from './metrics.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
 
-export { PosternMetrics, failureKind, STAGE_BUCKETS } from './metrics.js';
+export { PosternMetrics, failureKind, isTimeout, STAGE_BUCKETS } from './metrics.js';
 export { RejectionWatch, networkOf, type AbnormalConfig, type AbnormalWarning } from './abnormal.js';
 export { startMetricsServer, parseHostPort, type MetricsServer } from './server.js';
 

@@ -28,12 +28,17 @@ export function failureKind(hit: Pick<RuleHit, 'rule' | 'detail' | 'action'>): '
   return undefined;
 }
 
+/** Whether a failure detail describes a timeout (clamd CLAMD_TIMEOUT, DNS ETIMEOUT, a step budget). */
+export function isTimeout(detail: string): boolean {
+  return /timeout|timed out|took longer than/i.test(detail);
+}
+
 export class PosternMetrics implements EngineObserver {
   readonly registry = new Registry();
   private readonly messages: Counter<'verdict' | 'direction'>;
   private readonly refusals: Counter<'verdict' | 'stage'>;
   private readonly hits: Counter<'rule' | 'action' | 'monitor'>;
-  private readonly failures: Counter<'rule' | 'kind'>;
+  private readonly failures: Counter<'rule' | 'kind' | 'timeout'>;
   private readonly stages: Histogram<'stage'>;
   private readonly active: Gauge;
   private readonly sessions: Counter;
@@ -68,8 +73,8 @@ export class PosternMetrics implements EngineObserver {
     });
     this.failures = new Counter({
       name: 'postern_check_failures_total',
-      help: 'Checks that could not run (clamd down or timing out, DNS failures, counter store errors, module errors), by rule id and kind (clamd, dns, store, module).',
-      labelNames: ['rule', 'kind'],
+      help: 'Checks that could not run (clamd down or timing out, DNS failures, counter store errors, module errors), by rule id, kind (clamd, dns, store, module) and timeout ("true" when the failure was a timeout).',
+      labelNames: ['rule', 'kind', 'timeout'],
       registers,
     });
     this.stages = new Histogram({
@@ -119,7 +124,7 @@ export class PosternMetrics implements EngineObserver {
     this.guard(() => {
       this.hits.inc({ rule: h.rule, action: h.action, monitor: h.monitor ? 'true' : 'false' });
       const kind = failureKind(h);
-      if (kind) this.failures.inc({ rule: h.rule, kind });
+      if (kind) this.failures.inc({ rule: h.rule, kind, timeout: isTimeout(h.detail) ? 'true' : 'false' });
     });
   }
 

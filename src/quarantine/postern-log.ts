@@ -39,7 +39,9 @@ export function readPosternLog(file: string): Map<string, LogRecord> {
 export function reasonFromLog(r: LogRecord): PosternReason {
   const rule = r.decidedBy;
   const hit = r.details?.find((d) => d.rule === rule);
-  const detail = hit?.detail ?? (rule === 'score.quarantine' ? `message score ${r.score ?? '?'}` : undefined);
+  const scored = (r.details ?? []).filter((d) => d.action === 'score' && d.score !== undefined).map((d) => `${d.rule}${d.score! >= 0 ? '+' : ''}${d.score}`);
+  const detail =
+    hit?.detail ?? (rule === 'score.quarantine' ? `message score ${r.score ?? '?'}${scored.length ? ` from ${scored.join(', ')}` : ''}` : undefined);
   return {
     source: 'postern-log',
     text: `${detail ?? (rule ? '(no detail logged)' : '(no deciding rule logged)')}${r.verdict && r.verdict !== 'quarantine' ? ` (logged verdict ${r.verdict})` : ''}`,

@@ -14,7 +14,7 @@ import { connectMilter } from '../harness/mta.js';
 import { freePort } from '../harness/net.js';
 import { FIXTURES } from '../harness/paths.js';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
-import { RejectionWatch, networkOf, failureKind, PosternMetrics, parseHostPort } from '../../src/metrics/index.js';
+import { RejectionWatch, networkOf, failureKind, isTimeout, PosternMetrics, parseHostPort } from '../../src/metrics/index.js';
 import { defaultConfig } from '../../src/config/load.js';
 
 const MSG = path.join(FIXTURES, 'scan', 'messages');
@@ -91,6 +91,9 @@ test('failureKind: clamd, DNS, store and module failures; findings are not failu
   assert.equal(failureKind({ rule: 'content.error', action: 'tempfail', detail: 'check failed: boom' }), 'module');
   assert.equal(failureKind({ rule: 'dnsbl.zen.example', action: 'score', detail: 'listed 127.0.0.2' }), undefined);
   assert.equal(failureKind({ rule: 'clamd.infected', action: 'reject', detail: 'Eicar' }), undefined);
+  assert.ok(isTimeout('clamd could not scan 1 of 2 item(s): CLAMD_TIMEOUT clamd scan timed out after 30000 ms'));
+  assert.ok(isTimeout('lookup failed (ETIMEOUT); zone skipped for this client'));
+  assert.ok(!isTimeout('clamd could not scan 1 of 1 item(s): CLAMD_UNAVAILABLE connect ECONNREFUSED'));
 });
 
 test('PosternMetrics renders every family with known names', async () => {
@@ -140,14 +143,14 @@ function value(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-async function session(clientIp: string, file: string, rcpts = ['<bob@example.net>'], helo = 'mail.example.org') {
+async function session(clientIp: string, file: string, rcpts = ['<bob@example.net>'], from = '<alice@example.org>') {
   const mta = await connectMilter(postern.milter, { postfixLike: true, macros: { C: { j: 'mx.example.net', '{daemon_name}': 'smtpd' } } });
   await mta.negotiate();
   const c = await mta.connect('[' + clientIp + ']', '4', 40000, clientIp);
   let result;
   if (!c || c.type === 'continue') {
-    await mta.helo(helo);
-    result = await mta.sendMessage(readFileSync(file), { from: '<alice@example.org>', rcpts });
+    await mta.helo('mail.example.org');
+    result = await mta.sendMessage(readFileSync(file), { from, rcpts });
   }
   await mta.quit();
   return result;
@@ -159,6 +162,7 @@ before(async () => {
       'example.org': [{ type: 'MX', data: { preference: 10, exchange: 'mail.example.org' } }, { type: 'A', data: '192.0.2.1' }],
       'mail.example.org': [{ type: 'A', data: '192.0.2.1' }],
     },
+    rcodes: { 'broken.example': 'SERVFAIL' },
   });
   metricsPort = await freePort();
   baseConfig = {
@@ -210,17 +214,20 @@ test('abnormal rejections from one network are logged as a warning', async () =>
   assert.ok(value(t, 'postern_abnormal_rejection_warnings_total{scope="network"}') >= 1);
 });
 
-test('clamd down: counted as a check failure of kind clamd; reloads counted by result', async () => {
+test('clamd down and a DNS failure: counted as check failures by kind; reloads counted by result', async () => {
   const deadClamd = await freePort();
   postern.reload({ ...baseConfig, content: { workers: 0, clamd: { enabled: true, address: `tcp:127.0.0.1:${deadClamd}`, connectTimeoutMs: 300 } } });
   await postern.waitForLog((l) => l.msg === 'config reloaded');
   const r = await session('192.0.2.30', path.join(MSG, 'clean.eml'));
   assert.equal(r!.final.type, 'replyCode');
   assert.match((r!.final as { text: string }).text, /^4/);
+  const dnsFail = await session('192.0.2.31', path.join(MSG, 'clean.eml'), ['<bob@example.net>'], '<x@broken.example>');
+  assert.equal(dnsFail!.stage, 'mail');
   postern.reload('policy: [not, a, mapping\n');
   await postern.waitForLog((l) => typeof l.msg === 'string' && /config reload failed/.test(l.msg));
   const t = (await scrape()).body;
-  assert.equal(value(t, 'postern_check_failures_total{rule="clamd.unavailable",kind="clamd"}'), 1);
+  assert.equal(value(t, 'postern_check_failures_total{rule="clamd.unavailable",kind="clamd",timeout="false"}'), 1);
+  assert.equal(value(t, 'postern_check_failures_total{rule="sender.dns-temp",kind="dns",timeout="false"}'), 1);
   assert.equal(value(t, 'postern_config_reloads_total{result="success"}'), 1);
   assert.equal(value(t, 'postern_config_reloads_total{result="failure"}'), 1);
 });

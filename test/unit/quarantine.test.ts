@@ -162,10 +162,12 @@ test('Postern log: the summary line for a queue id gives the deciding rule and i
       'not json "queueId"',
       JSON.stringify({ msg: 'message', queueId: 'AAAAA1', verdict: 'quarantine', decidedBy: 'archive.encrypted', score: 0, rules: ['archive.encrypted'], details: [{ rule: 'archive.encrypted', action: 'quarantine', detail: '1 encrypted zip entry' }] }),
       JSON.stringify({ msg: 'message', queueId: 'BBBBB2', verdict: 'quarantine', decidedBy: 'score.quarantine', score: 11, rules: ['content.spam.pharma'] }),
+      JSON.stringify({ msg: 'message', queueId: 'DDDDD4', verdict: 'quarantine', decidedBy: 'score.quarantine', score: 7, details: [{ rule: 'a.b', action: 'score', score: 3 }, { rule: 'c.d', action: 'score', score: 4 }, { rule: 'e.f', action: 'log' }] }),
       JSON.stringify({ msg: 'other', queueId: 'CCCCC3' }),
     ].join('\n'));
     const m = readPosternLog(f);
-    assert.deepEqual([...m.keys()], ['AAAAA1', 'BBBBB2']);
+    assert.deepEqual([...m.keys()], ['AAAAA1', 'BBBBB2', 'DDDDD4']);
+    assert.equal(reasonFromLog(m.get('DDDDD4')!).text, 'message score 7 from a.b+3, c.d+4');
     assert.deepEqual(reasonFromLog(m.get('AAAAA1')!), { source: 'postern-log', text: '1 encrypted zip entry', rule: 'archive.encrypted', rules: ['archive.encrypted'], score: 0 });
     assert.equal(reasonFromLog(m.get('BBBBB2')!).text, 'message score 11');
     assert.throws(() => readPosternLog(path.join(dir, 'missing')), (e: unknown) => e instanceof QuarantineError && e.code === 'bad-config');

@@ -398,8 +398,19 @@ function expandPart(ctx: Ctx, part: ContentPart, out: ContentPart[]): void {
   for (const m of members ?? []) expandPart(ctx, m, out);
 }
 
+// The pipeline passes the same (already validated) section for every message: validate it once.
+const parsedConfigs = new WeakMap<object, ArchivesConfig>();
+function parsedConfig(input: Partial<ArchivesConfig> | ArchivesConfig): ArchivesConfig {
+  let c = parsedConfigs.get(input);
+  if (!c) {
+    c = archivesConfigSchema.parse(input);
+    parsedConfigs.set(input, c);
+  }
+  return c;
+}
+
 export function expandArchives(parts: ContentPart[], input: Partial<ArchivesConfig> | ArchivesConfig = {}): ExpandResult {
-  const config = archivesConfigSchema.parse(input);
+  const config = parsedConfig(input);
   const ctx: Ctx = { config, budget: { inflated: 0, members: 0 }, hits: [], hitKeys: new Set(), paths: new Set(parts.map((p) => p.path)) };
   if (!config.enabled) return { parts: [...parts], hits: [] };
   const out: ContentPart[] = [];

@@ -25,7 +25,7 @@ export interface ZipDirectory {
   error?: string;
 }
 
-const EOCD_SIG = 0x06054b50;
+const EOCD_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const CEN_SIG = 0x02014b50;
 const ZIP64_LOC_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
@@ -34,10 +34,10 @@ const ZIP64_EOCD_SIG = 0x06064b50;
 export function findEocd(buf: Buffer): number {
   if (buf.length < 22) return -1;
   const min = Math.max(0, buf.length - 22 - 0xffff);
-  for (let i = buf.length - 22; i >= min; i--) {
-    if (buf[i] === 0x50 && buf.readUInt32LE(i) === EOCD_SIG) return i;
-  }
-  return -1;
+  // the last signature at or before length-22 (native search), if within the comment window
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from((buf as Uint8Array).buffer, (buf as Uint8Array).byteOffset, (buf as Uint8Array).byteLength);
+  const i = b.lastIndexOf(EOCD_BYTES, buf.length - 22);
+  return i >= min ? i : -1;
 }
 
 export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipDirectory | undefined {

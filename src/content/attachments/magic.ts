@@ -27,9 +27,16 @@ const T = (type: string, description: string, o: Partial<TrueType> = {}): TrueTy
   ...(o.macros !== undefined ? { macros: o.macros } : {}),
 });
 
+/** True when buf holds `bytes` (byte values, or a latin1 string) at `at`. Compares in place: no allocation. */
 const startsWith = (buf: Buffer, bytes: number[] | string, at = 0): boolean => {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
-  return buf.length >= at + b.length && buf.subarray(at, at + b.length).equals(b);
+  const n = bytes.length;
+  if (buf.length < at + n) return false;
+  if (typeof bytes === 'string') {
+    for (let i = 0; i < n; i++) if (buf[at + i] !== (bytes.charCodeAt(i) & 0xff)) return false;
+  } else {
+    for (let i = 0; i < n; i++) if (buf[at + i] !== (bytes[i]! & 0xff)) return false;
+  }
+  return true;
 };
 
 const LNK_HEADER = [0x4c, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46];

@@ -1,10 +1,9 @@
 // Finds and reads shipped rule files (rules/*.yaml) and compiles user regular expressions on re2-wasm.
 // Runs at start-up only; errors are typed (OutboundConfigError) so the caller can refuse to start.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { RE2 } from 're2-wasm';
 import YAML from 'yaml';
+import { resolveDataPath } from '../../config/paths.js';
 
 export class OutboundConfigError extends Error {
   constructor(
@@ -16,20 +15,9 @@ export class OutboundConfigError extends Error {
   }
 }
 
-/** Absolute path as given; relative: the working directory first, then the package root (where rules/ is). */
+/** Absolute path as given; relative: beside the config file, the working directory, then the package root. */
 export function resolveShipped(file: string): string {
-  if (path.isAbsolute(file)) return file;
-  const fromCwd = path.resolve(process.cwd(), file);
-  if (existsSync(fromCwd)) return fromCwd;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, file);
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return fromCwd;
+  return resolveDataPath(file);
 }
 
 export function readYamlFile(file: string): unknown {
