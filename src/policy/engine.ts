@@ -350,6 +350,13 @@ class EngineSession implements MilterHandler {
       else mods.push(c.args ? { type: 'changeFrom', from: c.address, args: c.args } : { type: 'changeFrom', from: c.address });
     }
     const { scoring, trace } = this.policy;
+    // Headers that look like ours but came with the message are forgeries: remove them (last first,
+    // so Postfix's index shifting cannot hit the wrong one) before adding the real ones.
+    for (const name of [trace.header, scoring.headerName]) {
+      const lower = name.toLowerCase();
+      const count = this.message.headers.filter((h) => h.name.toLowerCase() === lower).length;
+      for (let i = count; i >= 1; i--) mods.push({ type: 'changeHeader', index: i, name, value: '' });
+    }
     if (verdict.score >= scoring.header) {
       mods.push({ type: 'addHeader', name: scoring.headerName, value: v(`${verdict.score} (threshold ${scoring.header})`) });
     }
@@ -382,6 +389,7 @@ class EngineSession implements MilterHandler {
       score: verdict.score,
       hits: [...hits, ...this.rcptRefusals],
       sessionId: this.facts.sessionId,
+      ...(verdict.decidedBy ?? verdict.wouldBeBy ? { decidedBy: (verdict.decidedBy ?? verdict.wouldBeBy)!.rule } : {}),
     });
   }
 

@@ -9,13 +9,17 @@ export interface TraceInput {
   score: number;
   hits: readonly RuleHit[];
   sessionId: string;
+  /** The rule that decided the verdict (or the would-be verdict in monitor mode). */
+  decidedBy?: string;
 }
 
 const MAX = 900;
 
 export function formatTrace(t: TraceInput): string {
   const head = t.wouldBe !== t.verdict ? `${t.verdict} (monitor: would ${t.wouldBe})` : t.verdict;
-  const parts = [head, `dir=${t.direction}`, `score=${t.score}`];
+  const parts = [head];
+  if (t.decidedBy) parts.push(`by=${t.decidedBy}`);
+  parts.push(`dir=${t.direction}`, `score=${t.score}`);
   const rules = t.hits
     .filter((h) => h.action !== 'log' || h.monitor)
     .map((h) => {

@@ -13,6 +13,8 @@ export interface Verdict {
   score: number;
   /** What would have happened without monitor mode (differs from action only then). */
   wouldBe: FinalAction;
+  /** The hit that would have decided, when monitor mode changed the outcome. */
+  wouldBeBy?: RuleHit;
 }
 
 /** Severity: the most severe acting hit wins. Discard beats tempfail: it is a deliberate decision. */
@@ -76,7 +78,9 @@ export class HitPolicy {
   decide(hits: readonly RuleHit[]): Verdict {
     const real = this.decideOnce(hits, false);
     const would = this.decideOnce(hits, true);
-    return { ...real, wouldBe: would.action };
+    const verdict: Verdict = { ...real, wouldBe: would.action };
+    if (would.action !== real.action && would.decidedBy) verdict.wouldBeBy = would.decidedBy;
+    return verdict;
   }
 
   private decideOnce(hits: readonly RuleHit[], includeMonitored: boolean): Omit<Verdict, 'wouldBe'> {

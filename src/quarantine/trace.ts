@@ -21,6 +21,8 @@ export interface TraceInfo {
   /** Rules cut from the header for length ("...+N"). */
   truncated: number;
   sessionId?: string;
+  /** The rule that decided the verdict ("by=" in the trace). */
+  decidedBy?: string;
 }
 
 /** Parse a trace header value; undefined when it does not look like one. */
@@ -38,6 +40,7 @@ export function parseTrace(value: string): TraceInfo | undefined {
     const k = p.slice(0, eq);
     const v = p.slice(eq + 1);
     if (k === 'dir') info.direction = v;
+    else if (k === 'by') info.decidedBy = v;
     else if (k === 'score') {
       const n = Number(v);
       if (Number.isFinite(n)) info.score = n;
@@ -61,7 +64,9 @@ export function reasonFromTrace(t: TraceInfo): PosternReason {
   if (t.verdict !== 'quarantine') {
     return { ...base, text: `not quarantined by Postern (trace verdict: ${t.verdict}${t.wouldBe ? `, monitor: would ${t.wouldBe}` : ''})` };
   }
-  const acting = t.rules.filter((r) => r.action === 'quarantine' && !r.monitor).map((r) => r.rule);
+  const acting = t.decidedBy && t.decidedBy !== 'score.quarantine'
+    ? [t.decidedBy]
+    : t.rules.filter((r) => r.action === 'quarantine' && !r.monitor).map((r) => r.rule);
   if (acting.length > 0) {
     const others = rules.filter((r) => !acting.includes(r));
     return { ...base, rule: acting.join(','), text: `rule action quarantine${others.length ? ` (also hit: ${others.join(', ')})` : ''}` };

@@ -69,7 +69,7 @@ export interface MessageSpec {
   file?: string;
   /** File under ../shared/corpus (falls back to `file` when the corpus is absent). */
   corpus?: string;
-  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DATE}}. */
+  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DATE}}, {{LINES:N}} (N 72-octet text lines). */
   text?: string;
 }
 
@@ -188,7 +188,9 @@ export function expandPlaceholders(text: string): string {
     .replace(/\{\{EICAR_BASE64\}\}/g, EICAR.toString('base64'))
     .replace(/\{\{EICAR\}\}/g, EICAR.toString('latin1'))
     .replace(/\{\{CARDS:(\d+)\}\}/g, (_, n: string) => cardNumbers(Number(n)).map((c, i) => `Customer ${i + 1}: ${c}`).join('\n'))
-    .replace(/\{\{DATE\}\}/g, new Date().toUTCString().replace('GMT', '+0000'));
+    .replace(/\{\{DATE\}\}/g, new Date().toUTCString().replace('GMT', '+0000'))
+    .replace(/\{\{LINES:(\d+)\}\}/g, (_, n: string) =>
+      Array.from({ length: Number(n) }, (_x, i) => `${String(i).padStart(8, '0')} the quick brown fox jumps over the lazy dog, line after line.`).join('\n'));
 }
 
 export function messageBytes(spec: MessageSpec | undefined, where: string): Buffer | undefined {

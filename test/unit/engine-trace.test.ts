@@ -1,0 +1,65 @@
+// The engine's trace and score headers: forged copies that came with the message are removed,
+// the real trace names the deciding rule, and monitor mode says what would have happened.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FilterReply } from '../../codec/index.js';
+import { MilterServer } from '../../src/server/server.js';
+import { PolicyEngine } from '../../src/policy/engine.js';
+import { policyConfigSchema } from '../../src/policy/config.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { PolicyModule } from '../../src/policy/types.js';
+import { connectMilter } from '../harness/mta.js';
+
+const servers: MilterServer[] = [];
+after(async () => {
+  for (const s of servers) await s.stop(100);
+});
+
+async function run(policy: Record<string, unknown>, modules: PolicyModule[], raw: string) {
+  const engine = new PolicyEngine({ policy: policyConfigSchema.parse(policy), modules, logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
+  const server = new MilterServer(engine, {
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxFrameLength: 1 << 20,
+    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
+  }, silentLogger());
+  servers.push(server);
+  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  await mta.negotiate();
+  await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
+  await mta.helo('client.example');
+  const result = await mta.sendMessage(Buffer.from(raw.replace(/\n/g, '\r\n')), { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+  await mta.quit();
+  return result;
+}
+
+/** A content-like module that needs headers and hits at end of message. */
+const quarantining: PolicyModule = {
+  id: 'test', layer: 'content', needsContent: true,
+  eom: () => ({ hits: [{ rule: 'test.hold', action: 'quarantine', detail: 'held for review' }] }),
+};
+
+const FORGED = 'From: a@example.org\nX-Postern: accept; dir=inbound; score=0; rules=none; id=forged\nx-postern-score: -100\nX-Postern: accept; second forgery\nSubject: hi\n\nbody\n';
+
+test('forged trace and score headers are deleted, last first, before the real trace is added', async () => {
+  const r = await run({}, [quarantining], FORGED);
+  const mods = r.modifications as FilterReply[];
+  const changes = mods.filter((m) => m.type === 'changeHeader') as Array<Extract<FilterReply, { type: 'changeHeader' }>>;
+  assert.deepEqual(
+    changes.map((c) => [c.name, c.index, c.value]),
+    [['X-Postern', 2, ''], ['X-Postern', 1, ''], ['X-Postern-Score', 1, '']],
+  );
+  const added = mods.find((m) => m.type === 'addHeader' && m.name === 'X-Postern') as Extract<FilterReply, { type: 'addHeader' }>;
+  assert.match(added.value, /^ ?quarantine; by=test\.hold; dir=inbound; score=0; rules=test\.hold\(quarantine\)/);
+  assert.ok(mods.some((m) => m.type === 'quarantine' && m.reason.startsWith('postern test.hold: held for review')));
+  // deletions come before the new header, so the new one is never the one deleted
+  assert.ok(mods.findIndex((m) => m.type === 'changeHeader') < mods.findIndex((m) => m.type === 'addHeader'));
+});
+
+test('monitor mode: delivered, and the trace says what would have happened and why', async () => {
+  const r = await run({ monitor: ['test.*'] }, [quarantining], 'From: a@example.org\nSubject: hi\n\nbody\n');
+  assert.equal(r.final.type, 'accept');
+  const mods = r.modifications as FilterReply[];
+  assert.ok(!mods.some((m) => m.type === 'quarantine'), 'monitor mode must not quarantine');
+  const added = mods.find((m) => m.type === 'addHeader' && m.name === 'X-Postern') as Extract<FilterReply, { type: 'addHeader' }>;
+  assert.match(added.value, /accept \(monitor: would quarantine\); by=test\.hold;/);
+  assert.match(added.value, /test\.hold\(monitor:quarantine\)/);
+});
