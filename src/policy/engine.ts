@@ -139,6 +139,8 @@ class EngineSession implements MilterHandler {
   private buffer: MessageBuffer | undefined;
   private messageStart = 0;
   private inMessage = false;
+  /** DATA (or a header) was seen for the current message. */
+  private dataSeen = false;
   private lastRefusal: { hit: RuleHit; reply: SmtpReply } | undefined;
   private failed: string | undefined;
 
@@ -263,6 +265,7 @@ class EngineSession implements MilterHandler {
   }
 
   async data(): Promise<Answer> {
+    this.dataSeen = true;
     this.message.queueId ??= this.env.macro('i');
     const hits = await this.run('data', (m) => m.data?.(this.context()));
     this.messageHits.push(...hits);
@@ -462,7 +465,23 @@ class EngineSession implements MilterHandler {
   }
 
   abort(): void {
-    if (this.inMessage && this.lastRefusal && this.message.recipients.length === 0) {
+    if (this.inMessage && (this.buffer || this.dataSeen) && !(this.lastRefusal && this.message.recipients.length === 0)) {
+      // The message ended before end of data (client gone mid-DATA, RSET after DATA, MTA abort):
+      // nothing was delivered; say so once, with what was known.
+      this.log.info({
+        msg: 'message',
+        sessionId: this.facts.sessionId,
+        queueId: this.message.queueId,
+        client: { name: this.facts.client.hostname, address: this.facts.client.address },
+        helo: this.facts.helo,
+        from: this.message.sender,
+        rcpts: this.message.recipients.map((r) => r.address),
+        verdict: 'aborted',
+        detail: 'the message ended before end of data; nothing was delivered',
+        size: this.buffer?.size ?? 0,
+        ms: Math.round((performance.now() - this.messageStart) * 100) / 100,
+      });
+    } else if (this.inMessage && this.lastRefusal && this.message.recipients.length === 0) {
       // The message ended before DATA because it (or every recipient) was refused: log it once.
       const r = this.lastRefusal;
       this.log.info({
@@ -498,6 +517,7 @@ class EngineSession implements MilterHandler {
     this.lastRefusal = undefined;
     this.failed = undefined;
     this.inMessage = false;
+    this.dataSeen = false;
   }
 
   close(): void {

@@ -7,6 +7,24 @@ import path from 'node:path';
 import type { MessageSource } from './types.js';
 
 const CRLF = Buffer.from('\r\n');
+
+/**
+ * Bytes all MessageBuffers of this process may hold in memory together. Past it, the buffer that
+ * grows spools to disk even below its own threshold, so many concurrent messages cannot add up to
+ * sessions x threshold (100 sessions x 8 MiB would be 800 MB).
+ */
+let memoryBudget = 32 * 1024 * 1024;
+let inMemory = 0;
+
+/** Set the process-wide in-memory budget (bytes) of message buffers. */
+export function setMessageMemoryBudget(bytes: number): void {
+  memoryBudget = Math.max(0, bytes);
+}
+
+/** Bytes currently held in memory by all message buffers (for metrics and tests). */
+export function messageBytesInMemory(): number {
+  return inMemory;
+}
 const COLON = Buffer.from(':');
 const COLON_SPACE = Buffer.from(': ');
 
@@ -17,6 +35,8 @@ export class MessageBuffer implements MessageSource {
   private dir: string | undefined;
   private file: string | undefined;
   private bodyStarted = false;
+  /** Bytes of `chunks` counted in the process-wide total. */
+  private held = 0;
 
   constructor(
     private readonly spoolThreshold: number,
@@ -62,7 +82,15 @@ export class MessageBuffer implements MessageSource {
       return;
     }
     this.chunks.push(buf);
-    if (this.bytes > this.spoolThreshold) this.spill();
+    this.held += buf.length;
+    inMemory += buf.length;
+    if (this.bytes > this.spoolThreshold || inMemory > memoryBudget) this.spill();
+  }
+
+  /** Forget the bytes this buffer held in memory (after spilling or disposing). */
+  private release(): void {
+    inMemory -= this.held;
+    this.held = 0;
   }
 
   private spill(): void {
@@ -71,6 +99,7 @@ export class MessageBuffer implements MessageSource {
     this.fd = openSync(this.file, 'wx', 0o600);
     for (const c of this.chunks) writeSync(this.fd, c);
     this.chunks = [];
+    this.release();
   }
 
   async read(): Promise<Buffer> {
@@ -83,6 +112,7 @@ export class MessageBuffer implements MessageSource {
   /** Free memory and remove any spool file. Safe to call twice. */
   dispose(): void {
     this.chunks = [];
+    this.release();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });

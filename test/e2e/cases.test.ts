@@ -38,14 +38,14 @@ describe('e2e cases', { concurrency: true, timeout: 20 * 60_000 }, () => {
     describe(`e2e cases via ${mta}`, { skip: skipMta, concurrency: 1, timeout: 20 * 60_000 }, () => {
       let rig: Rig | undefined;
       let cases: ResolvedCase[] = [];
-      // The case list needs the world's addresses only for the config; resolve with placeholders
-      // first to know the tests, then for real once the world is up.
-      const placeholders = files.filter((f) => (f.data.mtas ?? ['postfix', 'sendmail']).includes(mta) && (!only || only.test(f.name)));
+      // Tests are declared now; each case is resolved (config with the world's addresses) once the
+      // world is up, in before().
+      const selected = files.filter((f) => (f.data.mtas ?? ['postfix', 'sendmail']).includes(mta) && (!only || only.test(f.name)));
       before(async () => {
         await worldReady;
         if (worldError) throw worldError;
         const base = baseConfig(world!);
-        cases = placeholders.map((f) => resolveCase(f, mta, base));
+        cases = selected.map((f) => resolveCase(f, mta, base));
         rig = await startRig(mta, base);
       });
       after(async () => {
@@ -54,10 +54,12 @@ describe('e2e cases', { concurrency: true, timeout: 20 * 60_000 }, () => {
 
       // Sort tests by config group (stable within a group).
       const groupKeyOf = (name: string) => {
-        const f = placeholders.find((p) => p.name === name)!;
-        return stableKey({ ...(f.data.config ?? {}), ...(f.data[mta]?.config ?? {}), outside: mta === 'sendmail' && (f.data[mta]?.client ?? f.data.client) === 'outside' });
+        const f = selected.find((p) => p.name === name)!;
+        const client = f.data[mta]?.client ?? f.data.client;
+        const outside = client === 'outside' || (typeof client === 'object' && client.kind !== 'inside');
+        return stableKey({ ...(f.data.config ?? {}), ...(f.data[mta]?.config ?? {}), outside: mta === 'sendmail' && outside });
       };
-      const sorted = [...placeholders].sort((a, b) => groupKeyOf(a.name).localeCompare(groupKeyOf(b.name)));
+      const sorted = [...selected].sort((a, b) => groupKeyOf(a.name).localeCompare(groupKeyOf(b.name)));
       for (const f of sorted) {
         const o = f.data[mta] ?? {};
         const todo = o.todo ?? f.data.todo;

@@ -496,7 +496,7 @@ describe('recipients', () => {
     assert.deepEqual(await s.rcpt('bob@x.sub.test'), []);
     assert.deepEqual(await s.rcpt('postmaster'), []);
     const h = only(await s.rcpt('bob@elsewhere.test'), 'rcpt.relay-denied');
-    assert.deepEqual([h.action, h.reply!.code, h.reply!.enhanced, h.where], ['reject', 554, '5.7.1', 'rcpt <bob@elsewhere.test>']);
+    assert.deepEqual([h.action, h.reply!.code, h.reply!.enhanced, h.where], ['reject', 550, '5.7.1', 'rcpt <bob@elsewhere.test>']);
     assert.deepEqual(ids(await s.rcpt('bob@sub.test')), ['rcpt.relay-denied'], '.sub.test means subdomains only');
 
     const auth = new Session(p, {}, { '{auth_authen}': 'alice' });

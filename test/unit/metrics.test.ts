@@ -166,7 +166,7 @@ before(async () => {
   });
   metricsPort = await freePort();
   baseConfig = {
-    dns: { servers: [dns.server], timeoutMs: 500, tries: 1 },
+    dns: { servers: [dns.server], timeoutMs: 2000, tries: 2 },
     connection: { localDomains: ['example.net'], rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } } },
     outbound: { localDomains: ['example.net'] },
     content: { workers: 0, clamd: { enabled: false } },

@@ -44,7 +44,7 @@ function json(r: Run): Array<Record<string, any>> {
 /** A config file for the test DNS server, local domain example.net, clamd as given. */
 function config(name: string, extra: Record<string, any> = {}): string {
   const base: Record<string, any> = {
-    dns: { servers: [dns.server], timeoutMs: 500, tries: 1 },
+    dns: { servers: [dns.server], timeoutMs: 2000, tries: 2 },
     connection: { localDomains: ['example.net'] },
     outbound: { localDomains: ['example.net'] },
     content: { clamd: { enabled: false } },

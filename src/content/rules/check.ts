@@ -8,6 +8,7 @@ import { contentRulesConfigSchema, type ContentRulesConfig } from './config.js';
 import type { RE2 } from 're2-wasm';
 import { loadRuleFiles, re2Cached, SCOPES, type CompiledRule, type Scope } from './load.js';
 import { foldCase, phraseMayMatch } from './fold.js';
+import { requirementMet } from './prefilter.js';
 import { htmlToText, prepareText } from './text.js';
 
 export interface ContentRulesCheck extends ContentCheck {
@@ -75,13 +76,14 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
   const config = contentRulesConfigSchema.parse(input);
   const rules = preloaded ?? (config.enabled ? loadRuleFiles(config.files) : []);
   const used = new Set<Scope>(rules.flatMap((r) => r.scopes));
-  // Pre-filter, for speed only: per scope, one RE2 holding the regular expressions of every rule of
-  // that scope, run once per text item (re2-wasm copies the text on every call). A rule runs its own
-  // matcher on an item only when one of its phrases may match the folded text or the scope regex matched:
-  // counts and hits stay exactly those of the rule matchers.
+  // Pre-filter, for speed only (re2-wasm copies the whole text on every call): a rule runs its own
+  // matcher on an item only when one of its phrases may match the folded text, or what its regular
+  // expressions need (prefilter.ts) is in it — or, for expressions that analysis cannot read, when
+  // one RE2 holding all such expressions of the scope matches (run once per item). Counts and hits
+  // stay exactly those of the rule matchers.
   const scopeRegex = new Map<Scope, RE2 | null>();
   for (const scope of SCOPES) {
-    const sources = [...new Set(rules.filter((r) => r.scopes.includes(scope) && r.regexSource).map((r) => r.regexSource!))];
+    const sources = [...new Set(rules.filter((r) => r.scopes.includes(scope) && r.regexSource && !r.regexNeed).map((r) => r.regexSource!))];
     if (!sources.length) continue;
     try {
       scopeRegex.set(scope, re2Cached(sources.join('|'), 'iu'));
@@ -94,6 +96,10 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
     if (rule.phrases) {
       item.folded ??= foldCase(item.text);
       for (const p of rule.phrases) if (phraseMayMatch(item.folded, p)) return true;
+    }
+    if (rule.regexNeed) {
+      item.folded ??= foldCase(item.text);
+      return requirementMet(item.folded, rule.regexNeed);
     }
     if (rule.regexSource !== undefined) {
       const re = scopeRegex.get(item.scope);

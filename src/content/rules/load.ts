@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ruleActionSchema } from '../../config/common.js';
 import { RulesFileError, resolveRulesFile } from './files.js';
 import { foldCase } from './fold.js';
+import { requirementOfAny, type Requirement } from './prefilter.js';
 
 export const SCOPES = ['subject', 'body', 'html', 'attachment-names', 'headers'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -43,6 +44,8 @@ export interface CompiledRule {
   phrases?: string[][];
   /** Pre-filter: the rule's regular expressions alone, as one alternation. Absent: no regex. */
   regexSource?: string;
+  /** Pre-filter: what any match of those regular expressions must contain (absent: unknown). */
+  regexNeed?: Requirement;
 }
 
 // re2-wasm runs in a fixed 16 MiB WebAssembly heap (no growth) and never frees a compiled RE2 by
@@ -103,6 +106,7 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
     const alternatives: string[] = [];
     if (rule.words.length > 0) alternatives.push(phrasesPattern(rule.words));
     const regexParts: string[] = [];
+    const regexSources: string[] = [];
     for (const re of regexes) {
       const src = re.normalize('NFKC');
       try {
@@ -112,7 +116,9 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
       }
       alternatives.push(`(?:${src})`);
       regexParts.push(`(?:${src})`);
+      regexSources.push(src);
     }
+    const regexNeed = regexSources.length ? requirementOfAny(regexSources) : null;
     let matcher: RE2;
     try {
       matcher = re2Cached(alternatives.join('|'));
@@ -129,6 +135,7 @@ export function compileRulesFile(file: string, text?: string): CompiledRule[] {
       file: resolved,
       ...(rule.words.length > 0 ? { phrases: rule.words.map(phrasePieces) } : {}),
       ...(regexParts.length > 0 ? { regexSource: regexParts.join('|') } : {}),
+      ...(regexNeed ? { regexNeed } : {}),
     });
   });
   return out;

@@ -5,7 +5,7 @@ import { domainOf, NameList } from './addr.js';
 import type { RuleCfg } from './hits.js';
 import { reply, ruleHit } from './hits.js';
 
-const DENIED = reply(554, '5.7.1', 'Relay access denied (rcpt.relay-denied)');
+const DENIED = reply(550, '5.7.1', 'Relay access denied (rcpt.relay-denied)');
 
 export class RelayControl {
   private readonly domains: NameList;

@@ -132,7 +132,7 @@ export const outboundConfigSchema = z
         action: ruleActionSchema.default('reject').describe('Action for outbound.relay-denied (at RCPT: that recipient only).'),
         reply: smtpReplySchema
           .optional()
-          .describe('Reply override; default "550 5.7.1 <rcpt>: relay access denied".'),
+          .describe('Reply override; default "550 5.7.1 Relay access denied" (sendmail puts the address in front of RCPT replies itself).'),
       })
       .prefault({}),
     permissions: z

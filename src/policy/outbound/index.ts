@@ -107,8 +107,8 @@ export function createOutboundPolicy(config: OutboundConfig, deps: { logger: Log
               : {
                   reply:
                     a === 'tempfail'
-                      ? { code: 451, enhanced: '4.3.0', text: `${bracket(r.address)}: temporary policy failure, try again later` }
-                      : { code: 550, enhanced: '5.7.1', text: `${bracket(r.address)}: relay access denied` },
+                      ? { code: 451, enhanced: '4.3.0', text: 'Temporary policy failure, try again later' }
+                      : { code: 550, enhanced: '5.7.1', text: 'Relay access denied' },
                 }),
           });
         }
@@ -119,7 +119,7 @@ export function createOutboundPolicy(config: OutboundConfig, deps: { logger: Log
           config.relay.action,
           'outside client, outside recipient, not authenticated',
           where,
-          `${bracket(r.address)}: relay access denied`,
+          'Relay access denied',
           config.relay.reply,
         );
         if (h) hits.push(h);

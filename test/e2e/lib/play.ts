@@ -104,7 +104,7 @@ export async function playCase(rig: Rig, c: ResolvedCase): Promise<Outcome> {
     } catch {
       /* server hung up */
     }
-    if (ok(d)) out.delivered = await waitDelivered(rig, id, c.expect.delivered === false || !!c.expect.quarantine ? 1500 : 15000);
+    if (ok(d)) out.delivered = await waitDelivered(rig, id, c.expect.delivered === false || !!c.expect.quarantine ? 1500 : 30000);
     return out;
   } catch (e) {
     if (e instanceof SmtpClientError && e.code === 'closed') {

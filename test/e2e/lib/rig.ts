@@ -6,6 +6,8 @@ import { startPostern, type PosternInstance } from '../../harness/postern.js';
 import { startPostfix, type PostfixInstance } from '../../harness/postfix.js';
 import { startSendmail, type SendmailInstance } from '../../harness/sendmail.js';
 import { freePort } from '../../harness/net.js';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import type { DeliveredMessage } from '../../harness/sink.js';
 import { stableKey } from './world.js';
 
@@ -40,7 +42,24 @@ export interface Rig {
  */
 export const POSTFIX_E2E_DOMAINS = ['example.test', 'example.com', 'example.net', 'example.org', 'outside.example', 'partner.example', 'servfail.example'];
 
+const liveRigs = new Set<Rig>();
+let hooksInstalled = false;
+/** Last resort when the test process dies without running after hooks: no Postern left behind. */
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const killAll = () => {
+    for (const r of liveRigs) {
+      r.postern.process.kill('SIGKILL');
+      rmSync(path.dirname(r.postern.configFile), { recursive: true, force: true });
+    }
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.prependListener(sig, killAll);
+}
+
 export async function startRig(mta: MtaName, initialConfig: Record<string, unknown>): Promise<Rig> {
+  installExitHooks();
   const postern = await startPostern({ config: initialConfig });
   let current = stableKey(initialConfig);
   let pf: PostfixInstance | undefined;
@@ -119,8 +138,10 @@ export async function startRig(mta: MtaName, initialConfig: Record<string, unkno
     async stop() {
       await Promise.allSettled([pf?.stop(), sm?.stop()]);
       await postern.stop();
+      liveRigs.delete(rig);
     },
   };
+  liveRigs.add(rig);
   return rig;
 }
 

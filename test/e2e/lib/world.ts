@@ -2,6 +2,7 @@
 // (A/MX for the test domains, PTR + forward for the test client addresses, SERVFAIL for one sender
 // domain), a private clamd with the test signatures, and the base Postern config pointing at both.
 // It starts only loopback servers and must never let a test query the real Internet.
+import { rmSync } from 'node:fs';
 import { startClamd, type ClamdInstance } from '../../harness/clamd.js';
 import { startDnsServer, type Rr, type TestDnsServer } from '../../harness/dns-server.js';
 
@@ -41,10 +42,16 @@ export async function startWorld(): Promise<World> {
     await dns.close();
     throw e;
   }
+  // clamd.ts kills clamd when the process dies on a signal but leaves its temp dir: remove it.
+  const dropDir = () => rmSync(clamd.dir, { recursive: true, force: true });
+  process.on('exit', dropDir);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.prependListener(sig, dropDir);
   return {
     dns,
     clamd,
     async stop() {
+      process.off('exit', dropDir);
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, dropDir);
       await Promise.allSettled([dns.close(), clamd.stop()]);
     },
   };
