@@ -161,11 +161,15 @@ const idle = status(pid);
 const raw = makeMessage(sizeBytes, args.kind);
 let peakRss = 0;
 const samples: number[] = [];
+const t00 = performance.now();
+let eoms = 0;
+const timeline: string[] = [];
 const sampler = setInterval(() => {
   const s = status(pid);
   if (s) {
     peakRss = Math.max(peakRss, s.rss);
     samples.push(s.rss);
+    if (samples.length % 100 === 1) timeline.push(`${((performance.now() - t00) / 1000).toFixed(0)}s ${(s.rss / 1048576).toFixed(0)}MB eom:${eoms}`);
   }
 }, 50);
 
@@ -179,6 +183,7 @@ const results = await Promise.all(
       await mta.connect(`client${i}.example.net`, '4', 25000 + i, `192.0.2.${(i % 250) + 1}`);
       await mta.helo(`client${i}.example.net`);
       const r = await mta.sendMessage(raw, { from: '<sender@example.com>', rcpts: ['<rcpt@example.org>'] });
+      eoms++;
       await mta.quit();
       const final = r.final.type === 'replyCode' ? `reply ${(r.final as { text?: string }).text ?? ''}` : r.final.type;
       return { ok: true, stage: r.stage, final, ms: performance.now() - t0 };
@@ -210,6 +215,7 @@ if (args.json) {
   console.log(`  wall time                ${seconds.toFixed(1).padStart(8)} s   (${((sessions * raw.length) / 1024 / 1024 / seconds).toFixed(1)} MB/s through the server)`);
   console.log(`  session time p50 / max   ${(lat[Math.floor(lat.length / 2)]! / 1000).toFixed(1)} s / ${(lat[lat.length - 1]! / 1000).toFixed(1)} s`);
   console.log(`  outcomes (stage/reply):  ${[...outcomes].map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  console.log(`  RSS every 5 s (time, RSS, sessions done): ${timeline.join(' | ')}`);
   const errs = results.filter((r) => !r.ok).slice(0, 3);
   for (const e of errs) console.log(`  error: ${e.final}`);
 }

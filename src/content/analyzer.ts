@@ -10,6 +10,8 @@ import type { WorkerTask } from './worker.js';
 
 export interface ContentAnalyzer {
   analyze(message: { raw?: Buffer; spoolPath?: string }, input: ContentInput, budgetMs: number): Promise<ContentReport>;
+  /** Load rule files in every worker now; rejects with the first problem (bad rule file, bad pattern). */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export function createContentAnalyzer(config: PosternConfig, logger: Logger): Co
         const raw = message.raw ?? (await import('node:fs')).readFileSync(message.spoolPath!);
         return pipeline.analyze(raw, input, AbortSignal.timeout(budgetMs));
       },
+      async warmUp() {},
       async close() {},
     };
   }
@@ -39,6 +42,15 @@ export function createContentAnalyzer(config: PosternConfig, logger: Logger): Co
       if (message.spoolPath) task.spoolPath = message.spoolPath;
       else task.raw = message.raw!;
       return pool.run(task) as Promise<ContentReport>;
+    },
+    async warmUp() {
+      const dummy = { direction: 'inbound' as const, sender: '', recipients: [], smtputf8: false };
+      const configDir = getConfigDir();
+      await Promise.all(
+        Array.from({ length: config.content.workers }, () =>
+          pool.run({ configKey, config, input: dummy, budgetMs: 1000, warmup: true, ...(configDir ? { configDir } : {}) } satisfies WorkerTask),
+        ),
+      );
     },
     async close() {
       await pool.destroy();

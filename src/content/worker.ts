@@ -15,6 +15,8 @@ export interface WorkerTask {
   budgetMs: number;
   /** Folder of the config file, for relative rule-file paths (module state is per thread). */
   configDir?: string;
+  /** Only build the pipeline (load and compile rule files), so bad files fail at start-up. */
+  warmup?: boolean;
 }
 
 let cached: { key: string; pipeline: ContentPipeline } | undefined;
@@ -26,6 +28,7 @@ export default async function analyze(task: WorkerTask): Promise<ContentReport> 
     logger ??= createLogger({ level: task.config.log.level, destination: task.config.log.file || 1 });
     cached = { key: task.configKey, pipeline: createContentPipeline(task.config, logger) };
   }
+  if (task.warmup) return { hits: [], parts: [], encrypted: false, timings: {} };
   const raw = task.spoolPath
     ? readFileSync(task.spoolPath)
     : Buffer.from(task.raw!.buffer, task.raw!.byteOffset, task.raw!.byteLength);

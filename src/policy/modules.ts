@@ -34,6 +34,12 @@ export async function buildModules(config: PosternConfig, logger: Logger): Promi
   if (config.content.enabled) {
     const analyzer = createContentAnalyzer(config, logger);
     closers.push(() => analyzer.close());
+    try {
+      await analyzer.warmUp();
+    } catch (err) {
+      await analyzer.close();
+      throw err;
+    }
     modules.push(createContentModule(analyzer, Math.max(1000, config.server.timeouts.eomMs - 5000), logger));
   }
 
