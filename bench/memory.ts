@@ -4,7 +4,7 @@
 // RSS (/proc/PID/status VmRSS, and VmHWM — the kernel's own peak) every 50 ms. Prints the peak and
 // what each session got. No pass/fail: figures only.
 //   node dist/bench/memory.js [--sessions 100] [--size-mb 20] [--workers 2] [--spool-bytes 1048576]
-//     [--high-water 262144] [--kind attachment|text] [--dist dist]
+//     [--high-water 262144] [--kind attachment|text] [--content on|off] [--dist dist]
 // server.highWaterBytes is what each connection may queue before Postern stops reading it (4 MiB by
 // default: 100 connections could queue 400 MB); spoolThresholdBytes what a message keeps in memory.
 // Loopback only; the server's spool directory is a fresh temporary folder removed at the end.
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     'spool-bytes': { type: 'string', default: String(1 << 20) },
     'high-water': { type: 'string', default: String(256 * 1024) },
     kind: { type: 'string', default: 'attachment' },
+    content: { type: 'string', default: 'on' },
     dist: { type: 'string', default: path.resolve(path.dirname(new URL(import.meta.url).pathname), '..') },
     json: { type: 'boolean', default: false },
   },
@@ -119,6 +120,7 @@ writeFileSync(
     'outbound:',
     '  localDomains: [example.org]',
     'content:',
+    `  enabled: ${args.content !== 'off'}`,
     `  workers: ${Number(args.workers)}`,
     '  clamd:',
     '    enabled: false',

@@ -27,13 +27,14 @@ const STD = new Uint8Array(256);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c) => {
   STD[c.charCodeAt(0)] = 1;
 });
-const CLEAN_CHUNK = 1 << 20;
-/** The last buffer found clean by decodeCleanBase64 (decodeBase64PerLine usually follows on it). */
-let lastClean: WeakRef<Buffer> | undefined;
+const CLEAN_CHUNK = 64 * 1024;
+/** Buffers found clean by decodeCleanBase64 (decodeBase64PerLine usually follows on the same one). A
+ *  WeakSet, not a WeakRef: a WeakRef keeps its target alive to the end of the job (a whole message). */
+const cleanBodies = new WeakSet<Buffer>();
 
 /**
  * Fast path for the common case — standard alphabet, LF or CRLF line ends, "=" padding only at the
- * end: decoded by Node's native decoder, a line-aligned megabyte at a time (no whole-body string).
+ * end: decoded by Node's native decoder 64 KB at a time (short-lived strings, no whole-body copy).
  * Null for anything else, which takes the general path: both give the same bytes on clean input.
  */
 function decodeCleanBase64(src: Buffer): Base64Result | null {
@@ -76,7 +77,7 @@ function decodeCleanBase64(src: Buffer): Base64Result | null {
     if (to > from) o += out.write(src.toString('latin1', from, to), o, 'base64');
     from = to;
   }
-  lastClean = new WeakRef(src);
+  cleanBodies.add(src);
   return { data: out.subarray(0, o), junk: 0, dataAfterPad: false };
 }
 
@@ -171,7 +172,7 @@ export function decodeBase64Quanta(src: Buffer): Buffer {
 
 /** Lines (before the last data line) whose base64 length is not a multiple of 4; no allocation. */
 function countOddBase64Lines(src: Buffer): number {
-  if (lastClean?.deref() === src) {
+  if (cleanBodies.has(src)) {
     // clean body (decodeCleanBase64): every byte of a line counts but a CR before its LF
     let odd = 0;
     let lastOdd = false;
