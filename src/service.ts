@@ -5,6 +5,7 @@ import type { PosternConfig } from './config/schema.js';
 import { MilterServer } from './server/server.js';
 import { PolicyEngine, type EngineObserver } from './policy/engine.js';
 import { buildModules, type ModuleSet } from './policy/modules.js';
+import { setMessageMemoryBudget } from './policy/message-buffer.js';
 
 export interface ServiceOptions {
   config: PosternConfig;
@@ -21,6 +22,7 @@ export interface Runtime {
 
 /** Build the policy (modules + engine) for one config. Throws on bad rule files. */
 export async function buildRuntime(config: PosternConfig, logger: Logger, observer?: EngineObserver): Promise<Runtime> {
+  setMessageMemoryBudget(config.server.memoryBudgetBytes);
   const modules = await buildModules(config, logger);
   const engine = new PolicyEngine({
     policy: config.policy,

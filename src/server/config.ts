@@ -28,8 +28,14 @@ export const serverConfigSchema = z
         idleMs: z.number().int().positive().default(600000).describe('Close a milter connection silent this long.'),
       })
       .prefault({}),
-    highWaterBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Stop reading from an MTA connection when this many bytes wait to be processed (backpressure).'),
+    highWaterBytes: z.number().int().positive().default(1024 * 1024).describe('Stop reading from an MTA connection when this many bytes wait to be processed (backpressure); small, because it is per connection.'),
     spoolThresholdBytes: z.number().int().positive().default(8 * 1024 * 1024).describe('Messages larger than this are spooled to a temporary file instead of memory.'),
+    memoryBudgetBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024)
+      .describe('All messages being received together keep at most this much in memory; past it, new message data goes to spool files. Bounds memory whatever the number of sessions.'),
     spoolDir: z.string().default('').describe('Directory for spooled messages; empty = the system temp directory.'),
     shutdownGraceMs: z.number().int().positive().default(30000).describe('On SIGTERM, how long in-flight messages may take before connections are cut.'),
   })

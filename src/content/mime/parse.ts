@@ -30,7 +30,12 @@ export interface ParseOptions {
   smtputf8?: boolean;
 }
 
+/** Text leaves up to this size are memoised per message (see emitLeaf). */
+const TEXT_MEMO_MAX_BYTES = 256 * 1024;
+
 interface Ctx {
+  /** Decoded text of text leaves already converted in this message, by type, charset and bytes. */
+  textMemo: Map<string, string>;
   config: MimeConfig;
   sink: HitSink;
   parts: ContentPart[];
@@ -76,7 +81,7 @@ export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = fal
   const sink = new HitSink(config);
   const ctx: Ctx = {
     config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
-    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0,
+    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(),
   };
   let headers: HeaderField[] = [];
   let subject = '';
@@ -604,9 +609,16 @@ function emitLeaf(
     let text: string | undefined;
     if (isText && !isMessage) {
       const slice = r.data.length > config.maxTextBytes ? r.data.subarray(0, config.maxTextBytes) : r.data;
-      text = decodeCharset(slice, charset);
-      if (type === 'text/html') text = htmlToText(text);
-      part.text = text.normalize('NFKC');
+      // identical text leaves (a message can repeat one part hundreds of times) are converted once
+      const memoKey = slice.length <= TEXT_MEMO_MAX_BYTES ? `${type}\0${charset ?? ''}\0${slice.toString('latin1')}` : undefined;
+      const known = memoKey === undefined ? undefined : ctx.textMemo.get(memoKey);
+      if (known !== undefined) part.text = known;
+      else {
+        text = decodeCharset(slice, charset);
+        if (type === 'text/html') text = htmlToText(text);
+        part.text = text.normalize('NFKC');
+        if (memoKey !== undefined) ctx.textMemo.set(memoKey, part.text);
+      }
       if (/-----BEGIN PGP MESSAGE-----/.test(part.text)) ctx.encrypted = true;
       if (/-----BEGIN PGP SIGNED MESSAGE-----/.test(part.text)) ctx.signed = true;
     }

@@ -19,28 +19,43 @@ export interface ContentRulesCheck extends ContentCheck {
 interface TextItem {
   scope: Scope;
   label: string;
+  /** Work on this text, shared by items of one message with the same scope and text. */
+  shared: SharedText;
+}
+
+interface SharedText {
   text: string;
   /** Case-folded text, made on first use by the literal pre-filter. */
   folded?: string;
   /** Whether the scope's combined regex matches anywhere, found on first use. */
   regexMaybe?: boolean;
+  /** Match counts per rule already computed on this text. */
+  counts?: Map<CompiledRule, number>;
 }
 
 const isHtml = (ct: string): boolean => ct === 'text/html' || ct === 'application/xhtml+xml';
 
 function collect(message: ParsedMessage, max: number, used: ReadonlySet<Scope>): TextItem[] {
   const items: TextItem[] = [];
+  // a message may repeat one text many times (hundreds of identical parts): prepare and match it once
+  const memo = new Map<string, SharedText>();
+  const item = (scope: Scope, label: string, input: string): TextItem => {
+    const key = `${scope}\0${input}`;
+    let shared = memo.get(key);
+    if (!shared) memo.set(key, (shared = { text: prepareText(input, max) }));
+    return { scope, label, shared };
+  };
   // items of a scope no rule looks at are not built (no rule could match them)
-  if (message.subject && used.has('subject')) items.push({ scope: 'subject', label: 'subject', text: prepareText(message.subject, max) });
+  if (message.subject && used.has('subject')) items.push(item('subject', 'subject', message.subject));
   if (used.has('headers')) for (const h of message.headers ?? []) {
-    items.push({ scope: 'headers', label: `header ${h.name}`, text: prepareText(`${h.name}: ${h.value}`, max) });
+    items.push(item('headers', `header ${h.name}`, `${h.name}: ${h.value}`));
   }
   for (const part of message.parts ?? []) {
-    if (used.has('attachment-names')) for (const n of part.names ?? []) items.push({ scope: 'attachment-names', label: `name ${part.path}`, text: prepareText(n, max) });
+    if (used.has('attachment-names')) for (const n of part.names ?? []) items.push(item('attachment-names', `name ${part.path}`, n));
     const ct = (part.contentType ?? '').toLowerCase();
     const content = part.content instanceof Uint8Array ? Buffer.from(part.content.buffer, part.content.byteOffset, part.content.byteLength) : undefined;
     if (used.has('html') && (isHtml(ct) || part.trueType === 'html')) {
-      if (content) items.push({ scope: 'html', label: `html ${part.path}`, text: prepareText(content.subarray(0, max * 4).toString('utf8'), max) });
+      if (content) items.push(item('html', `html ${part.path}`, content.subarray(0, max * 4).toString('utf8')));
     }
     if (part.isAttachment || part.origin === 'archive' || !used.has('body')) continue;
     let text = part.text;
@@ -48,7 +63,7 @@ function collect(message: ParsedMessage, max: number, used: ReadonlySet<Scope>):
       const raw = content.subarray(0, max * 4).toString('utf8');
       text = isHtml(ct) ? htmlToText(raw) : raw;
     }
-    if (text) items.push({ scope: 'body', label: `body ${part.path}`, text: prepareText(text, max) });
+    if (text) items.push(item('body', `body ${part.path}`, text));
   }
   return items;
 }
@@ -91,23 +106,31 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
       scopeRegex.set(scope, null); // too big for one RE2: every regex rule runs its own matcher
     }
   }
-  const maybe = (rule: CompiledRule, item: TextItem): boolean => {
+  const maybe = (rule: CompiledRule, scope: Scope, t: SharedText): boolean => {
     if (rule.phrases === undefined && rule.regexSource === undefined) return true; // no pre-filter data
     if (rule.phrases) {
-      item.folded ??= foldCase(item.text);
-      for (const p of rule.phrases) if (phraseMayMatch(item.folded, p)) return true;
+      t.folded ??= foldCase(t.text);
+      for (const p of rule.phrases) if (phraseMayMatch(t.folded, p)) return true;
     }
     if (rule.regexNeed) {
-      item.folded ??= foldCase(item.text);
-      return requirementMet(item.folded, rule.regexNeed);
+      t.folded ??= foldCase(t.text);
+      return requirementMet(t.folded, rule.regexNeed);
     }
     if (rule.regexSource !== undefined) {
-      const re = scopeRegex.get(item.scope);
+      const re = scopeRegex.get(scope);
       if (!re) return true;
-      item.regexMaybe ??= re.test(item.text);
-      return item.regexMaybe;
+      t.regexMaybe ??= re.test(t.text);
+      return t.regexMaybe;
     }
     return false;
+  };
+  const count = (rule: CompiledRule, scope: Scope, t: SharedText): number => {
+    let n = t.counts?.get(rule);
+    if (n === undefined) {
+      n = maybe(rule, scope, t) ? countMatches(rule, t.text, config.maxCountedMatches) : 0;
+      (t.counts ??= new Map()).set(rule, n);
+    }
+    return n;
   };
   return {
     id: 'content-rules',
@@ -122,8 +145,8 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
           const where: string[] = [];
           let total = 0;
           for (const item of items) {
-            if (!rule.scopes.includes(item.scope) || !maybe(rule, item)) continue;
-            const n = countMatches(rule, item.text, config.maxCountedMatches);
+            if (!rule.scopes.includes(item.scope)) continue;
+            const n = count(rule, item.scope, item.shared);
             if (n > 0) {
               total += n;
               where.push(`${item.label} x${n}`);
