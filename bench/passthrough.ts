@@ -14,7 +14,7 @@ const server = new MilterServer(
   engine,
   {
     listen,
-    unixMode: 0o660,
+    unixMode: 0o660, maxConnections: 2000,
     maxFrameLength: 1024 * 1024 + 1,
     timeouts: { connect: 20000, command: 20000, content: 60000, eom: 240000, idle: 600000 },
     errorAction: 'tempfail',

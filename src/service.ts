@@ -62,6 +62,7 @@ export class PosternService {
       {
         listen: this.options.listen ?? s.listen,
         unixMode: parseInt(s.unixMode, 8),
+        maxConnections: s.maxConnections,
         maxFrameLength: s.maxFrameBytes,
         timeouts: { connect: s.timeouts.connectMs, command: s.timeouts.commandMs, content: s.timeouts.contentMs, eom: s.timeouts.eomMs, idle: s.timeouts.idleMs },
         errorAction: this.config.policy.errorAction === 'reject' ? 'reject' : 'tempfail',

@@ -310,6 +310,10 @@ class EngineSession implements MilterHandler {
     const source = this.ensureBuffer();
     const eomHits = await this.run('eom', (m) => m.eom?.({ ...this.context(), source }));
     this.messageHits.push(...eomHits);
+    if (this.message.sender === undefined) {
+      // End of message without MAIL FROM: no MTA does this; never pass such a message unchecked.
+      this.messageHits.push({ rule: 'protocol.no-envelope', action: this.policy.errorAction, detail: 'end of message without MAIL FROM', stage: 'eom' });
+    }
     const hits = [...this.sessionHits, ...this.messageHits];
     const verdict = this.engine.hitPolicy.decide(hits);
     const answer = this.buildAnswer(verdict, hits);
@@ -357,7 +361,9 @@ class EngineSession implements MilterHandler {
     // so Postfix's index shifting cannot hit the wrong one) before adding the real ones.
     for (const name of [trace.header, scoring.headerName]) {
       const lower = name.toLowerCase();
-      const count = this.message.headers.filter((h) => h.name.toLowerCase() === lower).length;
+      // Obsolete syntax allows white space before the colon ("X-Postern :"): readers take it as ours.
+      // MTAs count header indexes case-insensitively by name.
+      const count = this.message.headers.filter((h) => h.name.trimEnd().toLowerCase() === lower).length;
       for (let i = count; i >= 1; i--) mods.push({ type: 'changeHeader', index: i, name, value: '' });
     }
     if (verdict.score >= scoring.header) {

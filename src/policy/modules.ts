@@ -9,6 +9,7 @@ import { createConnectionPolicy } from './connection/index.js';
 import { createOutboundPolicy } from './outbound/index.js';
 import { createContentAnalyzer } from '../content/analyzer.js';
 import { createContentModule } from '../content/module.js';
+import { ClamdClient } from '../content/clamd/client.js';
 
 export interface ModuleSet {
   modules: PolicyModule[];
@@ -40,6 +41,7 @@ export async function buildModules(config: PosternConfig, logger: Logger): Promi
       await analyzer.close();
       throw err;
     }
+    if (config.content.clamd.enabled) void checkClamd(config, logger);
     modules.push(createContentModule(analyzer, Math.max(1000, config.server.timeouts.eomMs - 5000), logger));
   }
 
@@ -56,4 +58,19 @@ export async function buildModules(config: PosternConfig, logger: Logger): Promi
       }
     },
   };
+}
+
+/** Say at start-up, loudly, when clamd cannot be reached: every message will be tempfailed until it can. */
+async function checkClamd(config: PosternConfig, logger: Logger): Promise<void> {
+  const c = config.content.clamd;
+  const client = new ClamdClient({ address: c.address, connectTimeoutMs: c.connectTimeoutMs, scanTimeoutMs: c.scanTimeoutMs, chunkSize: c.chunkSize });
+  try {
+    await client.ping();
+    logger.info({ clamd: c.address }, 'clamd answers');
+  } catch (err) {
+    logger.error(
+      { clamd: c.address, err: err instanceof Error ? err.message : String(err) },
+      'clamd is not reachable: mail will be TEMPFAILED until it is (start clamav-daemon, set content.clamd.address, or content.clamd.enabled: false)',
+    );
+  }
 }

@@ -13,6 +13,12 @@ export const serverConfigSchema = z
       .regex(/^0?[0-7]{3}$/)
       .default('0660')
       .describe('File mode of a unix socket: owner and group (add the MTA user to the group).'),
+    maxConnections: z
+      .number()
+      .int()
+      .positive()
+      .default(2000)
+      .describe('Milter connections served at once (one per SMTP session); past it a connection is closed and the MTA applies milter_default_action (tempfail). Protects file descriptors and memory.'),
     maxFrameBytes: z
       .number()
       .int()

@@ -11,6 +11,8 @@ export interface ServerOptions extends SessionOptions {
   listen: string;
   /** File mode for a unix socket (default 0o660). */
   unixMode: number;
+  /** Connections served at once; more are closed at once (the MTA applies its milter default action). */
+  maxConnections: number;
 }
 
 export class MilterServer {
@@ -73,6 +75,11 @@ export class MilterServer {
 
   private accept(socket: net.Socket): void {
     if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    if (this.sessions.size >= this.options.maxConnections) {
+      this.log.warn({ active: this.sessions.size, limit: this.options.maxConnections }, 'too many milter connections; refusing one');
       socket.destroy();
       return;
     }

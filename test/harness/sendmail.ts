@@ -156,7 +156,22 @@ export function exampleSendmailMc(milter: string | undefined, equates?: string):
   return text;
 }
 
+/**
+ * Start a private sendmail; a daemon that does not come up (seen now and then while other suites
+ * load the machine) is cleaned up and started again, up to three times, each on a new port.
+ */
 export async function startSendmail(options: SendmailOptions = {}): Promise<SendmailInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSendmailOnce(options);
+    } catch (e) {
+      if (!(e instanceof SendmailHarnessError) || e.code !== 'start-failed' || attempt >= 3) throw e;
+      console.warn(`sendmail harness: start attempt ${attempt} failed, retrying: ${e.message.split('\n')[0]}`);
+    }
+  }
+}
+
+async function startSendmailOnce(options: SendmailOptions): Promise<SendmailInstance> {
   if (!sendmailAvailable()) throw new SendmailHarnessError('not-installed', `sendmail not found in ${SENDMAIL_DIR}: run scripts/install-test-deps.sh as root`);
   installExitHook();
   const sink = await startSink({ ...(options.sink ?? {}) });

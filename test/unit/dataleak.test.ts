@@ -85,13 +85,13 @@ test('SSN and IBAN thresholds and actions per rule', async () => {
   assert.deepEqual(off, []);
 });
 
-test('encrypted message: allowed (logged) by default, enforced when allowEncrypted is false', async () => {
+test('encrypted message: enforced by default (a fake encrypted part must not exempt cleartext), logged when allowEncrypted is true', async () => {
   const msg = parsed([part('1', cardNumbers(10).join('\n'))], { encrypted: true });
-  const hits = await run(msg);
+  const strict = await run(msg);
+  assert.equal(strict[0]!.action, 'quarantine');
+  const hits = await run(msg, { dataLeak: { card: { allowEncrypted: true } } });
   assert.equal(hits[0]!.action, 'log');
   assert.match(hits[0]!.detail, /allowed: message is encrypted/);
-  const strict = await run(msg, { dataLeak: { card: { allowEncrypted: false } } });
-  assert.equal(strict[0]!.action, 'quarantine');
 });
 
 test('user dictionaries: RE2 patterns and whole words, counts and thresholds, rule id dataleak.<id>', async () => {

@@ -18,7 +18,7 @@ after(async () => {
 async function run(policy: Record<string, unknown>, modules: PolicyModule[], raw: string) {
   const engine = new PolicyEngine({ policy: policyConfigSchema.parse(policy), modules, logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
   const server = new MilterServer(engine, {
-    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxFrameLength: 1 << 20,
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 2000, maxFrameLength: 1 << 20,
     timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
   }, silentLogger());
   servers.push(server);
@@ -62,4 +62,30 @@ test('monitor mode: delivered, and the trace says what would have happened and w
   const added = mods.find((m) => m.type === 'addHeader' && m.name === 'X-Postern') as Extract<FilterReply, { type: 'addHeader' }>;
   assert.match(added.value, /accept \(monitor: would quarantine\); by=test\.hold;/);
   assert.match(added.value, /test\.hold\(monitor:quarantine\)/);
+});
+
+test('a forged trace header with white space before the colon is removed too', async () => {
+  const r = await run({}, [quarantining], 'From: a@example.org\nX-Postern : accept; forged\nSubject: hi\n\nbody\n');
+  const changes = (r.modifications as FilterReply[]).filter((m) => m.type === 'changeHeader') as Array<Extract<FilterReply, { type: 'changeHeader' }>>;
+  assert.deepEqual(changes.map((c) => [c.name, c.index, c.value]), [['X-Postern', 1, '']]);
+});
+
+test('end of message without MAIL FROM is never accepted', async () => {
+  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [quarantining], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
+  const server = new MilterServer(engine, {
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 1, maxFrameLength: 1 << 20,
+    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
+  }, silentLogger());
+  servers.push(server);
+  const address = await server.listen();
+  const mta = await connectMilter(address, { timeoutMs: 5000 });
+  await mta.negotiate();
+  await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
+  const answer = await mta.eom();
+  assert.equal(answer.final.type, 'replyCode');
+  assert.match((answer.final as Extract<FilterReply, { type: 'replyCode' }>).text, /^451 4\.7\.1 .*protocol\.no-envelope/);
+  // maxConnections 1: a second connection is closed at once while the first is open
+  const second = await connectMilter(address, { timeoutMs: 3000 });
+  await assert.rejects(second.negotiate());
+  await mta.quit();
 });

@@ -181,3 +181,12 @@ test('inbound auto-replies are not this rule\'s business (direction limit)', asy
   assert.equal(r.direction, 'inbound');
   assert.equal(r.hits.length, 0);
 });
+
+test('subject markers survive doubled spaces and invisible characters', async () => {
+  const { AutoReplyDetector } = await import('../../src/policy/outbound/autoreply.js');
+  const { outboundConfigSchema } = await import('../../src/policy/outbound/config.js');
+  const d = new AutoReplyDetector(outboundConfigSchema.parse({}).autoreply);
+  assert.equal(d.subjectMatches('Out  of office: back Monday'), true);
+  assert.equal(d.subjectMatches('\u200bOut of\u00a0office: back Monday'), true);
+  assert.equal(d.subjectMatches('Outcome of the office party'), false);
+});

@@ -54,7 +54,7 @@ async function start(modules: PolicyModule[], over: Partial<ServerOptions> = {})
     engine,
     {
       listen: 'inet:0@127.0.0.1',
-      unixMode: 0o660,
+      unixMode: 0o660, maxConnections: 2000,
       maxFrameLength: 1024 * 1024 + 1,
       timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 },
       errorAction: 'tempfail',

@@ -1,7 +1,7 @@
 // The content-rules ContentCheck: runs compiled word/phrase/regex rules (RE2, linear time) over the
 // decoded, NFKC-normalised subject, body text, HTML source, attachment names and header values, and
 // returns one `content.<id>` hit per rule that matched (action 'score' by default, with the rule's
-// weight). It never applies thresholds: the engine sums scores and compares with `thresholds`.
+// weight). It never applies thresholds: the engine sums scores and compares with policy.scoring.
 import type { RuleAction, RuleHit } from '../../policy/types.js';
 import type { ContentCheck, ParsedMessage } from '../types.js';
 import { contentRulesConfigSchema, type ContentRulesConfig } from './config.js';
@@ -13,7 +13,6 @@ import { htmlToText, prepareText } from './text.js';
 
 export interface ContentRulesCheck extends ContentCheck {
   readonly rules: readonly CompiledRule[];
-  readonly thresholds: ContentRulesConfig['thresholds'];
 }
 
 interface TextItem {
@@ -135,7 +134,6 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
   return {
     id: 'content-rules',
     rules,
-    thresholds: config.thresholds,
     run(message: ParsedMessage): RuleHit[] {
       if (!config.enabled) return [];
       try {

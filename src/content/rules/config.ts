@@ -1,5 +1,5 @@
-// Config section "contentRules": which YAML rule files score message text, and the default
-// message-score thresholds the engine applies (header / quarantine / reject).
+// Config section "content.rules": which YAML rule files score message text. The message-score
+// thresholds (header / quarantine / reject) live in policy.scoring, applied by the engine.
 import { z } from 'zod';
 import { failActionSchema } from '../../config/common.js';
 
@@ -10,14 +10,6 @@ export const contentRulesConfigSchema = z
       .array(z.string().min(1))
       .default(['rules/content.yaml'])
       .describe('Rule files (YAML, see rules/README.md), loaded in order; rule ids must be unique across files.'),
-    thresholds: z
-      .object({
-        header: z.number().default(3).describe('Score at which the X-Postern-Score/spam header is added.'),
-        quarantine: z.number().default(8).describe('Score at which the message is quarantined.'),
-        reject: z.number().default(15).describe('Score at which the message is rejected (550 5.7.1).'),
-      })
-      .prefault({})
-      .describe('Message-level score thresholds, applied by the engine to the sum of score hits.'),
     maxTextChars: z
       .number()
       .int()

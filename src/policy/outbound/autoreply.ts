@@ -65,7 +65,13 @@ export class AutoReplyDetector {
   }
 
   subjectMatches(subject: string): boolean {
-    const s = subject.slice(0, MAX_VALUE);
+    // Invisible format characters and runs of white space must not hide a marker ("Out  of office").
+    const s = subject
+      .slice(0, MAX_VALUE)
+      .normalize('NFKC')
+      .replace(/\p{Cf}/gu, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     for (const re of this.patterns) {
       re.lastIndex = 0;
       if (re.test(s)) return true;

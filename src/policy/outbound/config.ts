@@ -54,7 +54,7 @@ export const dictionarySchema = z.object({
   caseInsensitive: z.boolean().default(true).describe('Match patterns case-insensitively.'),
   threshold: z.number().int().positive().default(1).describe('Fire when at least this many distinct matches are found.'),
   action: ruleActionSchema.default('quarantine').describe('What to do when the threshold is reached.'),
-  allowEncrypted: z.boolean().default(true).describe('Only log (no action) when the message is S/MIME or PGP encrypted.'),
+  allowEncrypted: z.boolean().default(false).describe('Only log (no action) when the message is marked S/MIME or PGP encrypted. Off by default: whatever is counted was found in readable text, and a sender can add an encrypted-looking part to any message.'),
 });
 export type DictionaryConfig = z.infer<typeof dictionarySchema>;
 
@@ -71,8 +71,8 @@ const builtinLeakRule = (threshold: number, what: string) =>
       action: ruleActionSchema.default('quarantine').describe('What to do when the threshold is reached.'),
       allowEncrypted: z
         .boolean()
-        .default(true)
-        .describe('Only log (no action) when the message is S/MIME or PGP encrypted: the content is protected.'),
+        .default(false)
+        .describe('Only log (no action) when the message is marked S/MIME or PGP encrypted. Off by default: whatever is counted was found in readable text, and a sender can add an encrypted-looking part to any message.'),
     })
     .prefault({});
 
