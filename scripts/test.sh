@@ -7,7 +7,7 @@
 #   npm test -- test/e2e/foo.test.ts dist/test/unit/bar.test.js   given files (source or compiled)
 #   npm test -- e2e --test-name-pattern=hold    arguments starting with -- go to node --test
 #
-# Environment: POSTERN_DIST (output folder, default dist), POSTERN_TEST_CONCURRENCY (default 2),
+# Environment: POSTERN_DIST (output folder, default dist), POSTERN_TEST_CONCURRENCY (default 1: the end-to-end suites start real MTAs and a sendmail start was seen to fail when two suites ran at once),
 # POSTERN_TEST_TIMEOUT (ms per test, default 300000), POSTERN_SKIP_DEPS=1 (skip the apt step),
 # POSTERN_ALLOW_TYPE_ERRORS=1 (run the tests even when tsc reports type errors).
 # Nothing is printed after the test runner: its summary is the last thing on screen.
@@ -91,6 +91,6 @@ for a in "${node_args[@]}"; do
 done
 
 exec node --test \
-  --test-concurrency="${POSTERN_TEST_CONCURRENCY:-2}" \
+  --test-concurrency="${POSTERN_TEST_CONCURRENCY:-1}" \
   --test-timeout="${POSTERN_TEST_TIMEOUT:-300000}" \
   "${reporter[@]}" "${node_args[@]}" "${selected[@]}" </dev/null
