@@ -5,6 +5,7 @@
 // a (possibly empty) D frame before every event, `D L` before each header, `D B` before each body
 // chunk, and the double ABORT after a message. It never talks to anything but the given socket.
 import net from 'node:net';
+import { splitMessage as splitMessageForMilter } from '../../src/cli/scan-input.js';
 import {
   ALL_ACTIONS, ALL_PROTOCOL, CHUNK_SIZE, Cmd, FINAL_REPLIES, FrameDecoder, MilterProtocolError, Proto,
   decodeReply, encodeCommand, expectsReply, stepSent, validateFilterNegotiation,
@@ -466,44 +467,7 @@ export function describeReply(r: FilterReply): string {
  * starts the body (as Postfix does for malformed headers).
  */
 export function splitMessage(raw: Buffer, leadingSpace: boolean): { headers: Array<[string, string]>; body: Buffer } {
-  const text = raw.toString('latin1');
-  const headers: Array<[string, string]> = [];
-  let pos = 0;
-  let current: { name: string; lines: string[] } | undefined;
-  const push = () => {
-    if (!current) return;
-    let value = current.lines.join('\n');
-    if (!leadingSpace && value.startsWith(' ')) value = value.slice(1);
-    headers.push([current.name, Buffer.from(value, 'latin1').toString('utf8')]);
-    current = undefined;
-  };
-  let bodyStart = text.length;
-  while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    const lineEnd = nl === -1 ? text.length : nl;
-    const line = text.slice(pos, lineEnd > pos && text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd);
-    const next = nl === -1 ? text.length : nl + 1;
-    if (line === '') {
-      bodyStart = next;
-      break;
-    }
-    if ((line[0] === ' ' || line[0] === '\t') && current) {
-      current.lines.push(line);
-    } else {
-      const colon = line.indexOf(':');
-      if (colon <= 0 || /\s/.test(line.slice(0, colon).trimEnd())) {
-        // Not a header: the body starts here (no blank line in between).
-        push();
-        bodyStart = pos;
-        break;
-      }
-      push();
-      current = { name: line.slice(0, colon).trimEnd(), lines: [line.slice(colon + 1)] };
-    }
-    pos = next;
-  }
-  push();
-  const bodyText = text.slice(bodyStart);
-  const body = Buffer.from(bodyText.replace(/\r?\n/g, '\r\n'), 'latin1');
-  return { headers, body };
+  // One implementation for the simulator and `postern scan`: src/cli/scan-input.ts.
+  const split = splitMessageForMilter(raw, leadingSpace);
+  return { headers: split.headers.map((h) => [h.name, h.value] as [string, string]), body: split.body };
 }
