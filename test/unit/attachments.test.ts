@@ -130,3 +130,14 @@ test('run() over a message: archive members and Uint8Array content; bad parts ne
     ['attachment.blocked-type', 'part 2/archive:docs/a.exe docs/a.exe'],
   ]);
 });
+
+test('active content: HTML smuggling, PDF Launch, RTF object and SVG script are held; plain HTML/PDF are not', () => {
+  const smuggle = '<html><script>const b=new Blob([atob("TVqQ")]);const a=document.createElement("a");a.href=URL.createObjectURL(b);a.download="invoice.exe";a.click()</script></html>';
+  assert.deepEqual(rules(part({ names: ['invoice.html'], contentType: 'text/html', content: smuggle })), ['attachment.active-content']);
+  assert.deepEqual(rules(part({ names: ['doc.pdf'], contentType: 'application/pdf', content: '%PDF-1.4\n1 0 obj <</OpenAction <</S /Launch /F (cmd.exe)>> >> endobj\n%%EOF' })), ['attachment.active-content']);
+  assert.deepEqual(rules(part({ names: ['doc.rtf'], content: '{\\rtf1{\\object\\objemb{\\*\\objdata 0105}}}' })), ['attachment.active-content']);
+  assert.deepEqual(rules(part({ names: ['img.svg'], contentType: 'image/svg+xml', content: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' })), ['attachment.active-content']);
+  assert.equal(check.checkPart(part({ names: ['img.svg'], content: '<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>' }))[0]!.action, 'quarantine');
+  assert.deepEqual(rules(part({ names: ['page.html'], contentType: 'text/html', content: '<html><p>hello</p></html>' })), []);
+  assert.deepEqual(rules(part({ names: ['doc.pdf'], content: '%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\n%%EOF' })), []);
+});

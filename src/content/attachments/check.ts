@@ -92,6 +92,8 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
     if (tt?.macros) {
       emit('macro', 'attachment.macro', firstName, `${tt.description} contains macros`, 'document contains macros');
     }
+    const active = tt ? activeContent(tt.type, tt.hints) : undefined;
+    if (active) emit('activeContent', 'attachment.active-content', firstName, `${tt!.description}: ${active}`, 'active content');
     return hits;
   }
 
@@ -112,4 +114,13 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
       return out;
     },
   };
+}
+
+/** Hints of the magic table that mean "this file delivers code", or undefined. */
+function activeContent(type: string, hints: readonly string[]): string | undefined {
+  if (hints.includes('smuggling')) return 'builds a file download in the browser (HTML smuggling)';
+  if (type === 'pdf' && hints.includes('launch')) return 'PDF Launch action (runs a program)';
+  if (type === 'rtf' && hints.includes('embedded-object')) return 'RTF with an embedded object';
+  if (type === 'svg' && hints.includes('script')) return 'SVG image with script';
+  return undefined;
 }

@@ -57,6 +57,9 @@ export const attachmentsConfigSchema = z
           .default('quarantine')
           .describe('attachment.encrypted-document: password-protected Office file (cannot be scanned; the password is usually in the body).'),
         macro: ruleActionSchema.default('quarantine').describe('attachment.macro: Office/OpenDocument file with VBA/XLM macros; held for review, not refused.'),
+        activeContent: ruleActionSchema
+          .default('quarantine')
+          .describe('attachment.active-content: HTML that assembles a download in the browser (HTML smuggling), a PDF Launch action, an RTF embedded object, an SVG with script: ways to deliver code that no name or type rule sees.'),
       })
       .prefault({})
       .describe('Action per rule; "off" disables a rule.'),
