@@ -336,7 +336,14 @@ class EngineSession implements MilterHandler {
           const by = verdict.decidedBy!;
           mods.push({ type: 'quarantine', reason: `postern ${by.rule}: ${by.detail}`.slice(0, 100) });
         }
-        return { final: { type: 'accept' }, modifications: this.allowed(mods) };
+        const allowed = this.allowed(mods);
+        if (allowed.length < mods.length && mods.some((m) => !allowed.includes(m) && m.type !== 'addHeader')) {
+          // A hold, a recipient removal or a header hiding the policy asked for cannot be carried
+          // out: delivering anyway would pass the message without it. Answer the error action.
+          this.log.error({ session: this.facts.sessionId }, 'a required modification is not allowed by the MTA; answering with the error action');
+          return { final: { type: this.policy.errorAction === 'reject' ? 'reject' : 'tempfail' } };
+        }
+        return { final: { type: 'accept' }, modifications: allowed };
       }
     }
   }
@@ -375,7 +382,7 @@ class EngineSession implements MilterHandler {
     return mods;
   }
 
-  /** Drop modifications the MTA did not allow us; log it, since the policy asked for them. */
+  /** Drop modifications the MTA did not allow us (the caller refuses the message if one mattered). */
   private allowed(mods: FilterReply[]): FilterReply[] {
     const acts = this.env.actions();
     const need: Partial<Record<FilterReply['type'], number>> = {

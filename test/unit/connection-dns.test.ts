@@ -3,14 +3,13 @@
 // canary failures, timeouts, re-enable), and that repeated sessions are served from the cache.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import type { z } from 'zod';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
 import { createResolver, dnsConfigSchema, ptrName, reversedLabels } from '../../src/dns/index.js';
 import { MemoryCounterStore } from '../../src/state/index.js';
 import { connectionConfigSchema, createConnectionPolicy, type ConnectionPolicy } from '../../src/policy/connection/index.js';
 import type { ClientInfo, MessageFacts, RuleHit, SessionFacts, StageContext } from '../../src/policy/types.js';
-import type { Logger } from '../../src/log/logger.js';
+import { capture, type Captured } from '../harness/log-capture.js';
 
 let dns: TestDnsServer;
 
@@ -44,15 +43,6 @@ after(async () => {
   await dns.close();
 });
 
-interface Captured {
-  logger: Logger;
-  lines: { level: number; msg: string; [k: string]: unknown }[];
-}
-function capture(): Captured {
-  const lines: Captured['lines'] = [];
-  const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) }) as unknown as Logger;
-  return { logger, lines };
-}
 
 type Cfg = z.input<typeof connectionConfigSchema>;
 

@@ -2,7 +2,6 @@
 // against the real DNS server harness (loopback) for everything that resolves.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import type { z } from 'zod';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
 import { createResolver, dnsConfigSchema } from '../../src/dns/index.js';
@@ -10,7 +9,7 @@ import { MemoryCounterStore, StoreError, type CounterStore } from '../../src/sta
 import { connectionConfigSchema, createConnectionPolicy, ConnectionConfigError, type ConnectionPolicy } from '../../src/policy/connection/index.js';
 import type { ClientInfo, MessageFacts, Recipient, RuleHit, SessionFacts, StageContext } from '../../src/policy/types.js';
 import type { Resolver } from '../../src/dns/types.js';
-import type { Logger } from '../../src/log/logger.js';
+import { capture, type Captured } from '../harness/log-capture.js';
 
 // ------------------------------------------------------------------ fixtures
 
@@ -45,15 +44,6 @@ after(async () => {
   await dns.close();
 });
 
-interface Captured {
-  logger: Logger;
-  lines: { level: number; msg: string; [k: string]: unknown }[];
-}
-function capture(): Captured {
-  const lines: Captured['lines'] = [];
-  const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) }) as unknown as Logger;
-  return { logger, lines };
-}
 
 type Cfg = z.input<typeof connectionConfigSchema>;
 

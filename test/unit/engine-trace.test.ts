@@ -89,3 +89,19 @@ test('end of message without MAIL FROM is never accepted', async () => {
   await assert.rejects(second.negotiate());
   await mta.quit();
 });
+
+test('a hold the MTA does not allow (no SMFIF_QUARANTINE offered) is never turned into a delivery', async () => {
+  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [quarantining], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
+  const server = new MilterServer(engine, {
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 10, maxFrameLength: 1 << 20,
+    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
+  }, silentLogger());
+  servers.push(server);
+  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  await mta.negotiate({ version: 6, actions: 0x1ff & ~0x20, protocol: 0x1fffff });
+  await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
+  const r = await mta.sendMessage(Buffer.from('From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n'), { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
+  assert.equal(r.final.type, 'tempfail');
+  assert.equal(r.modifications.length, 0);
+  await mta.quit();
+});
