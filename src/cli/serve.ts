@@ -54,8 +54,10 @@ export async function runServe(args: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Reloads run one at a time, in signal order: a SIGHUP during a reload re-reads the file after it.
+  let reloading: Promise<void> = Promise.resolve();
   process.on('SIGHUP', () => {
-    void (async () => {
+    reloading = reloading.then(async () => {
       try {
         const next = load();
         await service.reload(next);
@@ -65,7 +67,7 @@ export async function runServe(args: string[]): Promise<number> {
         void metrics.reloaded(false);
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'config reload failed; old config stays in force');
       }
-    })();
+    });
   });
   return -1; // keep running
 }

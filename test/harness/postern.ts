@@ -1,7 +1,7 @@
 // Starts a real Postern (the compiled CLI, `postern serve`) as a child process on a free loopback
 // port with a given config, collects its JSON log lines, and stops it. Used by protocol and e2e tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,8 +38,11 @@ export interface StartPosternOptions {
 export async function startPostern(options: StartPosternOptions = {}): Promise<PosternInstance> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-test-'));
   const configFile = path.join(dir, 'postern.yaml');
-  const write = (c: Record<string, unknown> | string | undefined) =>
-    writeFileSync(configFile, typeof c === 'string' ? c : stringify(c ?? {}));
+  // Write to a temporary name and rename, so a reload never reads a half-written (empty) file.
+  const write = (c: Record<string, unknown> | string | undefined) => {
+    writeFileSync(`${configFile}.new`, typeof c === 'string' ? c : stringify(c ?? {}));
+    renameSync(`${configFile}.new`, configFile);
+  };
   write(options.config);
   const port = await freePort();
   const args = [CLI, 'serve', '--config', configFile, '--listen', `inet:${port}@127.0.0.1`, '--log-level', options.logLevel ?? 'info'];
