@@ -3,6 +3,7 @@
 import type { Logger } from './log/logger.js';
 import type { PosternConfig } from './config/schema.js';
 import { MilterServer } from './server/server.js';
+import type { ConnectionTimeoutKind } from './server/session.js';
 import { PolicyEngine, type EngineObserver } from './policy/engine.js';
 import { buildModules, type ModuleSet } from './policy/modules.js';
 import { setMessageMemoryBudget } from './policy/message-buffer.js';
@@ -12,7 +13,12 @@ export interface ServiceOptions {
   logger: Logger;
   /** Overrides config.server.listen (CLI --listen). */
   listen?: string;
-  observer?: EngineObserver;
+  observer?: EngineObserver & ServerObserver;
+}
+
+/** Server events worth counting (metrics). */
+export interface ServerObserver {
+  connectionTimedOut?(kind: ConnectionTimeoutKind): void;
 }
 
 export interface Runtime {
@@ -64,7 +70,11 @@ export class PosternService {
         unixMode: parseInt(s.unixMode, 8),
         maxConnections: s.maxConnections,
         maxFrameLength: s.maxFrameBytes,
-        timeouts: { connect: s.timeouts.connectMs, command: s.timeouts.commandMs, content: s.timeouts.contentMs, eom: s.timeouts.eomMs, idle: s.timeouts.idleMs },
+        timeouts: {
+          connect: s.timeouts.connectMs, command: s.timeouts.commandMs, content: s.timeouts.contentMs, eom: s.timeouts.eomMs, idle: s.timeouts.idleMs,
+          firstFrame: s.timeouts.firstFrameMs, frame: s.timeouts.frameMs,
+        },
+        onTimeout: (kind) => this.options.observer?.connectionTimedOut?.(kind),
         errorAction: this.config.policy.errorAction === 'reject' ? 'reject' : 'tempfail',
         highWaterBytes: s.highWaterBytes,
       },

@@ -1,7 +1,7 @@
 // `postern check-config` and `postern show-config`.
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { ConfigError, defaultConfig, loadConfigFile, locateProblem } from '../config/load.js';
+import { commentedYaml } from '../config/commented.js';
 import { validateRuntime } from './validate-runtime.js';
 
 export async function runCheckConfig(args: string[]): Promise<number> {
@@ -34,7 +34,7 @@ export async function runShowConfig(args: string[]): Promise<number> {
   });
   try {
     const config = values.config && !values.defaults ? loadConfigFile(values.config).config : defaultConfig();
-    process.stdout.write(values.json ? `${JSON.stringify(config, null, 2)}\n` : stringify(config));
+    process.stdout.write(values.json ? `${JSON.stringify(config, null, 2)}\n` : commentedYaml(config));
     return 0;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

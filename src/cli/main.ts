@@ -4,22 +4,20 @@
 import { parseArgs } from 'node:util';
 import { runServe } from './serve.js';
 import { runCheckConfig, runShowConfig } from './config-commands.js';
+import { COMMAND_HELP, USAGE, wantsHelp } from './help.js';
 
-const USAGE = `usage: postern <command> [options]
-
-commands:
-  serve [--config FILE] [--listen SOCKET] [--pid-file FILE]   run the milter service
-  check-config [FILE]                        validate a config file (exit 1 on error)
-  show-config [--config FILE] [--defaults]   print the effective config (defaults merged)
-  scan FILE|DIR|MBOX [--config FILE] [--from A] [--rcpt B ...] [--client-ip IP] [--helo NAME] [--json]
-                                             run the whole policy on messages offline (scan --help)
-  quarantine list|show|release|delete [ID] [--mta postfix|sendmail] [--config-dir DIR]
-  reload [--pid-file FILE]                   ask a running postern to re-read its config
-  demo                                       private Postfix + Postern on loopback, a few messages, a table
-`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const help = command === undefined ? undefined : COMMAND_HELP[command];
+  if (help !== undefined && wantsHelp(rest)) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (command === 'help' && rest[0] !== undefined && COMMAND_HELP[rest[0]] !== undefined) {
+    process.stdout.write(COMMAND_HELP[rest[0]]!);
+    return 0;
+  }
   switch (command) {
     case 'serve':
       return runServe(rest);
@@ -64,6 +62,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`postern: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // A bad flag or missing flag value is a usage error (exit 2), like an unknown command.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`see: postern ${process.argv[2] ?? ''} --help\n`);
+      process.exitCode = 2;
+    } else process.exitCode = 1;
   },
 );

@@ -166,9 +166,29 @@ export function locateProblem(configFile: string, message: string): { file: stri
   const keyed = /^([A-Za-z_][\w]*(?:\.[\w]+)+): /.exec(message);
   if (keyed) {
     const path = keyed[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    return at(configFile, (doc) => pick(doc.getIn(path, true), message.slice(keyed[0].length)));
+    const found = at(configFile, (doc) => pick(doc.getIn(path, true), message.slice(keyed[0].length)));
+    if (found) return found;
   }
-  return undefined;
+  // Last resort: the config value the message quotes (a rule file path, a pattern, an address...):
+  // the longest string value of the config file that appears in the message.
+  return at(configFile, (doc) => longestQuoted(doc.contents, message));
+}
+
+function longestQuoted(node: unknown, message: string): Node | undefined {
+  let best: Node | undefined;
+  let bestLen = 2; // ignore one- and two-character values ("on", "10")
+  const walk = (n: unknown): void => {
+    if (isScalar(n)) {
+      const v = typeof n.value === 'string' ? n.value : undefined;
+      if (v !== undefined && v.length > bestLen && message.includes(v)) {
+        best = n;
+        bestLen = v.length;
+      }
+    } else if (isSeq(n)) for (const item of n.items) walk(item);
+    else if (isMap(n)) for (const pair of n.items) walk(pair.value);
+  };
+  walk(node);
+  return best;
 }
 
 function findScalar(node: unknown, value: string): Node | undefined {

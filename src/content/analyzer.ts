@@ -1,41 +1,96 @@
 // Runs the content pipeline either in a pool of worker threads (piscina) or in this thread, behind
-// one interface. A worker crash or timeout is an error for that message only (error action applies).
+// one interface, behind an admission gate that bounds the bytes analysed at once. A worker crash or
+// timeout (including a deadline that passes in the admission queue) is an error for that message only
+// (error action applies).
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import type { PosternConfig } from '../config/schema.js';
 import { getConfigDir } from '../config/paths.js';
 import type { Logger } from '../log/logger.js';
-import { createContentPipeline, type ContentInput, type ContentReport } from './pipeline.js';
+import { AdmissionGate } from './admission.js';
+import type { ContentInput, ContentPipeline, ContentReport } from './pipeline.js';
 import type { WorkerTask } from './worker.js';
 
+export interface AnalyzedMessage {
+  raw?: Buffer;
+  spoolPath?: string;
+  /** Raw size in bytes (for admission); read from raw or the spool file when absent. */
+  size?: number;
+}
+
 export interface ContentAnalyzer {
-  analyze(message: { raw?: Buffer; spoolPath?: string }, input: ContentInput, budgetMs: number): Promise<ContentReport>;
+  analyze(message: AnalyzedMessage, input: ContentInput, budgetMs: number): Promise<ContentReport>;
   /** Load rule files in every worker now; rejects with the first problem (bad rule file, bad pattern). */
   warmUp(): Promise<void>;
+  /** Messages admitted to analysis and waiting for admission now (content.analysisBudgetBytes). */
+  stats(): { admitted: number; waiting: number; bytesInFlight: number };
   close(): Promise<void>;
 }
 
+type Run = (message: AnalyzedMessage, input: ContentInput, budgetMs: number) => Promise<ContentReport>;
+
 export function createContentAnalyzer(config: PosternConfig, logger: Logger): ContentAnalyzer {
-  if (config.content.workers === 0) {
-    const pipeline = createContentPipeline(config, logger);
-    return {
-      async analyze(message, input, budgetMs) {
-        const raw = message.raw ?? (await import('node:fs')).readFileSync(message.spoolPath!);
-        return pipeline.analyze(raw, input, AbortSignal.timeout(budgetMs));
-      },
-      async warmUp() {},
-      async close() {},
-    };
+  const gate = new AdmissionGate(config.content.analysisBudgetBytes);
+  const inner = config.content.workers === 0 ? inThread(config, logger) : pooled(config);
+  return {
+    async analyze(message, input, budgetMs) {
+      // The budget covers the wait for admission and the analysis: one deadline for both.
+      const deadline = performance.now() + budgetMs;
+      const release = await gate.acquire(sizeOf(message), budgetMs);
+      try {
+        return await inner.run(message, input, Math.max(1, Math.round(deadline - performance.now())));
+      } finally {
+        release();
+      }
+    },
+    warmUp: () => inner.warmUp(),
+    stats: () => ({ admitted: gate.admitted, waiting: gate.waiting, bytesInFlight: gate.bytesInFlight }),
+    close: () => inner.close(),
+  };
+}
+
+function sizeOf(message: AnalyzedMessage): number {
+  if (message.size !== undefined) return message.size;
+  if (message.raw) return message.raw.length;
+  try {
+    return statSync(message.spoolPath!).size;
+  } catch {
+    return 0; // the analysis itself reports the unreadable file
   }
+}
+
+/** workers: 0 — the pipeline in this thread. */
+function inThread(config: PosternConfig, logger: Logger): { run: Run; warmUp(): Promise<void>; close(): Promise<void> } {
+  // loaded on first use: with worker threads the main thread never needs the parsers and rules
+  let pipeline: Promise<ContentPipeline> | undefined;
+  const load = (): Promise<ContentPipeline> =>
+    (pipeline ??= import('./pipeline.js').then((m) => m.createContentPipeline(config, logger)));
+  return {
+    async run(message, input, budgetMs) {
+      const p = await load();
+      const raw = message.raw ?? readFileSync(message.spoolPath!);
+      return p.analyze(raw, input, AbortSignal.timeout(budgetMs));
+    },
+    async warmUp() {
+      await load(); // bad rule files fail here, at start-up or reload
+    },
+    async close() {},
+  };
+}
+
+/** A pool of worker threads (piscina); spooled messages reach a worker by path, never copied. */
+function pooled(config: PosternConfig): { run: Run; warmUp(): Promise<void>; close(): Promise<void> } {
   const configKey = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
   const pool = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
     minThreads: config.content.workers,
     maxThreads: config.content.workers,
     idleTimeout: 60_000,
+    resourceLimits: { maxYoungGenerationSizeMb: config.content.workerYoungGenerationMb },
   });
   return {
-    analyze(message, input, budgetMs) {
+    run(message, input, budgetMs) {
       const task: WorkerTask = { configKey, config, input, budgetMs };
       const configDir = getConfigDir();
       if (configDir) task.configDir = configDir;

@@ -17,6 +17,23 @@ export const contentConfigSchema = z
       .max(64)
       .default(2)
       .describe('Worker threads for content analysis, so one heavy message never stalls other sessions. 0 runs in the main thread (tests, tiny sites).'),
+    analysisBudgetBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024)
+      .describe(
+        'Messages analysed at the same time (raw size, summed) stay within this many bytes; the next one waits its turn (a wait, not a refusal: only its end-of-message timeout can tempfail it). A message is always analysed when nothing else is, whatever its size. Analysis needs about twice to three times the raw size in memory (raw bytes, decoded parts, text), so this bounds peak memory when many big messages arrive at once. 0 = no limit.',
+      ),
+    workerYoungGenerationMb: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(4)
+      .describe(
+        "V8 young-generation size of each content worker (resourceLimits.maxYoungGenerationSizeMb). V8 grows it to tens of MB under big messages and keeps it; a small one costs a few more quick collections and keeps each worker's memory down.",
+      ),
     mime: mimeConfigSchema,
     attachments: attachmentsConfigSchema,
     archives: archivesConfigSchema,

@@ -17,7 +17,8 @@ export function createContentModule(analyzer: ContentAnalyzer, budgetMs: number,
         recipients: message.recipients.map((r) => r.address),
         smtputf8: message.senderArgs.some((a) => a.toUpperCase() === 'SMTPUTF8'),
       };
-      const source = ctx.source.spoolPath ? { spoolPath: ctx.source.spoolPath } : { raw: await ctx.source.read() };
+      const size = ctx.source.size;
+      const source = ctx.source.spoolPath ? { spoolPath: ctx.source.spoolPath, size } : { raw: await ctx.source.read(), size };
       const report = await analyzer.analyze(source, input, budgetMs);
       return { hits: report.hits };
     },

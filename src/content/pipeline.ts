@@ -5,7 +5,7 @@ import type { PosternConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Direction, RuleHit } from '../policy/types.js';
 import { parseMessageSync } from './mime/parse.js';
-import { expandArchives } from './archives/expand.js';
+import { expandArchivesReady } from './archives/expand.js';
 import { createAttachmentCheck } from './attachments/check.js';
 import { createContentRulesCheck } from './rules/check.js';
 import { createClamdCheck } from './clamd/check.js';
@@ -53,7 +53,7 @@ export function createContentPipeline(config: PosternConfig, logger?: Logger): C
       let t = performance.now();
       const parsed = parseMessageSync(raw, c.mime, input.smtputf8);
       timings.parse = lap();
-      const expanded = expandArchives(parsed.parts, c.archives);
+      const expanded = await expandArchivesReady(parsed.parts, c.archives);
       parsed.parts = expanded.parts;
       timings.archives = lap();
       const env: ContentEnvironment = { direction: input.direction, sender: input.sender, recipients: input.recipients, raw };

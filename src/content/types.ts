@@ -4,25 +4,34 @@
 // Everything here must be structured-cloneable: the pipeline may run in a worker thread.
 import type { Direction, HeaderField, RuleHit } from '../policy/types.js';
 
-/** One decoded leaf of the message: a MIME part, a uuencoded block, a TNEF file, or an archive member. */
+/**
+ * One decoded leaf of the message: a MIME part, a file encoded inside a part (uuencode, yEnc, BinHex
+ * data fork), a TNEF file, or an archive member.
+ */
 export interface ContentPart {
   /** Position: "1", "2.1", "2.1/archive:docs/a.exe" — stable and readable in traces. */
   path: string;
-  origin: 'mime' | 'uuencode' | 'tnef' | 'archive';
+  origin: 'mime' | 'uuencode' | 'yenc' | 'binhex' | 'tnef' | 'archive';
   /** Declared type, lower-case "type/subtype" ("application/octet-stream" when absent). */
   contentType: string;
   /**
    * Every file name a mail program or scanner could take for this part, from every source
    * (Content-Type name, Content-Disposition filename, RFC 2231 and RFC 2047 forms, uuencode
-   * "begin" line, archive member name). Empty when the part has no name.
+   * "begin" line, yEnc / BinHex header, archive member name; Content-Description / Content-Location
+   * when they read as a file name). Empty when the part has no name.
    */
   names: string[];
   /** Content-Disposition value (inline/attachment) when present. */
   disposition?: string;
   /** Decoded bytes of the part. */
   content: Buffer;
-  /** UTF-8 text for text parts (HTML already turned into text), NFKC-normalised. */
+  /** Text of text parts as a JS string (HTML already turned into text). Not NFKC-normalised: each check normalises what it scans. */
   text?: string;
+  /**
+   * Set when `text` is not the whole part: says what was cut and by which bound (text size cap,
+   * HTML conversion limits). Checks that must see everything (data leak) report it, never pass silently.
+   */
+  textTruncated?: string;
   /** True when the part is an attachment rather than body text. */
   isAttachment: boolean;
   /** MIME nesting depth (1 = top level), plus archive nesting for archive members. */

@@ -42,6 +42,7 @@ export class PosternMetrics implements EngineObserver {
   private readonly stages: Histogram<'stage'>;
   private readonly active: Gauge;
   private readonly sessions: Counter;
+  private readonly connectionTimeouts: Counter<'kind'>;
   private readonly reloads: Counter<'result'>;
   private readonly abnormalWarnings: Counter<'scope'>;
   readonly watch: RejectionWatch;
@@ -86,6 +87,13 @@ export class PosternMetrics implements EngineObserver {
     });
     this.active = new Gauge({ name: 'postern_active_sessions', help: 'Milter sessions open now.', registers });
     this.sessions = new Counter({ name: 'postern_sessions_total', help: 'Milter sessions opened since start.', registers });
+    this.connectionTimeouts = new Counter({
+      name: 'postern_connection_timeouts_total',
+      help: 'Milter connections closed by a connection timer, by kind (first-frame: nothing complete after connecting; frame: a frame begun and not finished; idle: no frame between frames).',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['first-frame', 'frame', 'idle']) this.connectionTimeouts.inc({ kind }, 0);
     this.reloads = new Counter({
       name: 'postern_config_reloads_total',
       help: 'Config reloads (SIGHUP / postern reload), by result (success, failure; on failure the old config stays).',
@@ -152,6 +160,11 @@ export class PosternMetrics implements EngineObserver {
 
   sessionClosed(): void {
     this.guard(() => this.active.dec());
+  }
+
+  /** A connection timer closed a milter connection (ServerObserver). */
+  connectionTimedOut(kind: string): void {
+    this.guard(() => this.connectionTimeouts.inc({ kind }));
   }
 
   private guard(f: () => void): void {

@@ -31,7 +31,39 @@ export const serverConfigSchema = z
         commandMs: z.number().int().positive().default(20000).describe('HELO/MAIL/RCPT/DATA step budget; below Postfix milter_command_timeout (30 s).'),
         contentMs: z.number().int().positive().default(60000).describe('Header/body step budget.'),
         eomMs: z.number().int().positive().default(240000).describe('End-of-message budget (content scanning); below Postfix milter_content_timeout (300 s).'),
-        idleMs: z.number().int().positive().default(600000).describe('Close a milter connection silent this long.'),
+        idleMs: z
+          .number()
+          .int()
+          .positive()
+          .default(3600000)
+          .describe(
+            'Close a milter connection that sends no frame for this long between frames (logged, counted in ' +
+              'postern_connection_timeouts_total{kind="idle"}). Long on purpose: the MTA is waiting on its SMTP ' +
+              'client meanwhile — Postfix up to smtpd_timeout (300 s) per command, and it sends the header/body ' +
+              'events only after the whole DATA arrived, so a slow client sending a big message leaves the milter ' +
+              'connection silent for the whole transfer; sendmail waits up to Timeout.command (1 h). Cutting earlier ' +
+              'would tempfail real mail; one hour bounds how long a stuck connection holds a slot.',
+          ),
+        firstFrameMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30000)
+          .describe(
+            'Close a connection whose first milter frame (option negotiation) is not complete this long after it ' +
+              'opened. Postfix and sendmail negotiate at once on connecting (Postfix gives up itself after ' +
+              'milter_connect_timeout, 30 s), so a silent new connection is not an MTA and must not hold a slot.',
+          ),
+        frameMs: z
+          .number()
+          .int()
+          .positive()
+          .default(300000)
+          .describe(
+            'Close a connection that began a frame and did not finish it this long after its first byte (more ' +
+              'bytes of it do not restart the clock, so a trickle cannot hold a slot). MTAs write each frame in one ' +
+              'go and give up themselves after milter_content_timeout (300 s).',
+          ),
       })
       .prefault({}),
     highWaterBytes: z.number().int().positive().default(1024 * 1024).describe('Stop reading from an MTA connection when this many bytes wait to be processed (backpressure); small, because it is per connection.'),

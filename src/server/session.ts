@@ -1,7 +1,9 @@
 // One milter connection: decodes frames, keeps macros, drives the handler step by step in protocol
 // order, and writes each answer (modifications + final reply) in a single write. Enforces stage
 // timeouts, never lets a handler error escape (the configured error action answers instead), and
-// closes only its own connection on protocol errors. Knows nothing of mail policy.
+// closes only its own connection on protocol errors. Connection timers: a first frame must come soon
+// after connecting, a frame once begun must complete, and a connection silent between frames is
+// closed after the idle time — so no connection holds a slot forever. Knows nothing of mail policy.
 import type { Socket } from 'node:net';
 import {
   Cmd, FrameDecoder, MilterProtocolError, decodeCommand, encodeReplies, expectsReply, negotiateAsFilter,
@@ -13,14 +15,25 @@ import { MacroStore } from './macros.js';
 
 export interface SessionOptions {
   maxFrameLength: number;
-  /** Per-step timeouts in ms; keep them below the MTA's (Postfix: 30 s commands, 300 s content). */
-  timeouts: { connect: number; command: number; content: number; eom: number; idle: number };
+  /**
+   * Per-step timeouts in ms; keep them below the MTA's (Postfix: 30 s commands, 300 s content).
+   * Connection timers: `firstFrame` from accept to the first complete frame, `frame` from the first
+   * byte of a frame to its last, `idle` between complete frames (defaults: DEFAULT_FIRST_FRAME_MS,
+   * DEFAULT_FRAME_MS).
+   */
+  timeouts: { connect: number; command: number; content: number; eom: number; idle: number; firstFrame?: number; frame?: number };
+  /** Told when a connection timer closes a connection (metrics). Must not throw; errors are ignored. */
+  onTimeout?: (kind: ConnectionTimeoutKind) => void;
   /** Answer when a step fails or times out. */
   errorAction: 'tempfail' | 'reject';
   /** Pause reading when this many bytes of frames wait to be handled (backpressure). */
   highWaterBytes: number;
 }
 
+/** Which connection timer closed a connection. */
+export type ConnectionTimeoutKind = 'first-frame' | 'frame' | 'idle';
+export const DEFAULT_FIRST_FRAME_MS = 30_000;
+export const DEFAULT_FRAME_MS = 300_000;
 
 class StepTimeout extends Error {
   readonly code = 'STEP_TIMEOUT';
@@ -45,6 +58,10 @@ export class MilterSession {
   private failedMessage = false;
   private failedConnection = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** What the connection timer is waiting for now, and its length. */
+  private waiting: ConnectionTimeoutKind = 'first-frame';
+  private waitMs = 0;
+  private sawFrame = false;
   /** Resolves when the session has fully ended. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -85,19 +102,52 @@ export class MilterSession {
     this.finish(reason);
   }
 
+  /**
+   * (Re-)arm the one connection timer for what we wait for now: the first frame, the rest of a frame
+   * already begun (not re-armed by more bytes of it: a trickle cannot keep a slot), or the next frame.
+   */
   private touch(): void {
-    // Re-arm the one idle timer instead of allocating a new one per read (hot path).
-    if (this.idleTimer) {
+    const t = this.options.timeouts;
+    // Before the first frame, one deadline from accept: partial bytes do not extend it.
+    const kind: ConnectionTimeoutKind = !this.sawFrame ? 'first-frame' : this.decoder.pendingBytes > 0 ? 'frame' : 'idle';
+    const ms = kind === 'frame' ? (t.frame ?? DEFAULT_FRAME_MS) : kind === 'idle' ? t.idle : (t.firstFrame ?? DEFAULT_FIRST_FRAME_MS);
+    if (this.idleTimer && kind === this.waiting && (kind === 'frame' || kind === 'first-frame')) return; // keeps running
+    this.waiting = kind;
+    if (this.idleTimer && ms === this.waitMs) {
+      // Re-arm the one timer instead of allocating a new one per read (hot path).
       this.idleTimer.refresh();
       return;
     }
-    this.idleTimer = setTimeout(() => this.destroy('idle timeout'), this.options.timeouts.idle);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.waitMs = ms;
+    this.idleTimer = setTimeout(() => this.timedOut(), ms);
     this.idleTimer.unref();
+  }
+
+  private timedOut(): void {
+    if (this.closed) return;
+    const kind = this.waiting;
+    if (kind === 'idle' && this.running) {
+      // Our own step is still working (it has its own time budget): the MTA is waiting for us.
+      this.idleTimer?.refresh();
+      return;
+    }
+    const what =
+      kind === 'first-frame' ? 'no complete milter frame since the connection opened'
+        : kind === 'frame' ? `a frame begun but not completed (${this.decoder.pendingBytes} bytes received)`
+          : 'no milter frame';
+    this.log.warn({ session: this.id, timeout: kind, ms: this.waitMs, inMessage: this.inMessage }, `milter connection timed out: ${what} for ${this.waitMs} ms`);
+    try {
+      this.options.onTimeout?.(kind);
+    } catch {
+      /* counting must never stop the close */
+    }
+    this.socket.destroy();
+    this.finish(`${kind} timeout`);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.touch();
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
@@ -105,6 +155,10 @@ export class MilterSession {
       this.protocolError(err);
       return;
     }
+    if (frames.length > 0) this.sawFrame = true;
+    // A complete frame restarts the clock (even when another one has begun after it).
+    if (frames.length > 0 && this.idleTimer) this.waiting = 'idle';
+    this.touch();
     for (const f of frames) {
       this.queue.push(f);
       this.queuedBytes += f.payload.length + 5;

@@ -9,6 +9,11 @@ import { normaliseName } from '../../src/content/attachments/names.js';
 import { createAttachmentCheck } from '../../src/content/attachments/check.js';
 import * as B from '../fixtures/attachments/build.js';
 import { part } from '../fixtures/attachments/parts.js';
+import * as X from '../fixtures/archives/build.js';
+import { sevenZipReady } from '../../src/content/archives/sevenzip.js';
+
+// the 7-Zip engine starts on first need (the pipeline awaits it); these tests call expandArchives directly
+await sevenZipReady();
 
 const seeds: Buffer[] = [
   B.zip([{ name: 'a.txt', data: 'hello hello hello' }, { name: 'd/b.exe', data: B.pe() }]),
@@ -18,7 +23,29 @@ const seeds: Buffer[] = [
   B.rar5([{ name: 'a.exe' }, { name: 'b.txt', encrypted: true }]),
   B.rar4([{ name: 'a.exe' }]),
   B.ole(B.WORD_CLSID, [{ name: 'VBA', storage: true }, { name: 'WordDocument' }]),
+  // readers added for 7-Zip formats, odd tar typeflags and XLM workbooks
+  await X.sevenZip('7z', [{ name: 'a.txt', data: 'hello hello hello' }, { name: 'd/b.exe', data: B.pe() }]),
+  await X.sevenZip('7z', [{ name: 'p.txt', data: 'x' }], ['-m0=PPMd']),
+  await X.sevenZip('7z', [{ name: 'a.txt', data: 'y'.repeat(3000) }], ['-m0=Deflate', '-mhc=off']),
+  await X.sevenZip('xz', [{ name: 'a', data: B.pe() }]),
+  await X.sevenZip('bzip2', [{ name: 'a', data: 'hello hello hello hello' }]),
+  X.cab([{ name: 'a.txt', data: 'hello' }, { name: 'b.exe', data: B.pe() }], { mszip: true }),
+  X.cab([{ name: 'a.txt', data: 'hello' }]),
+  X.tarRaw([{ name: 'a', data: 'x', type: 'Z' }, { name: 'PaxHeaders/b', data: X.paxRecords({ path: 'b.exe', size: '3' }), type: 'x' }, { name: 'b', data: 'abc', type: '0' }]),
+  X.xls([{ name: 'S' }, { name: 'M', macro: true, hidden: 2 }]),
 ];
+
+/** Random bytes behind each new format's magic: the readers must cope with garbage headers. */
+const MAGICS = [
+  Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4]),
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+  Buffer.from('BZh91AY&SY', 'latin1'),
+  Buffer.from('MSCF\0\0\0\0', 'latin1'),
+  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+];
+const magicGarbage = fc
+  .tuple(fc.constantFrom(...MAGICS), fc.uint8Array({ minLength: 0, maxLength: 600 }))
+  .map(([m, rest]) => Buffer.concat([m, Buffer.from(rest)]));
 
 const mutated = fc
   .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }), fc.nat())
@@ -43,6 +70,17 @@ test('expandArchives never throws on mutated archives and respects the inflation
       for (const h of r.hits) assert.match(h.rule, /^archive\./);
     }),
     { numRuns: 400 },
+  );
+});
+
+test('7z/xz/bzip2/cab/OLE magic followed by random bytes: expansion and detection never throw', () => {
+  fc.assert(
+    fc.property(magicGarbage, (buf) => {
+      const r = expandArchives([part({ path: '1', content: buf })], { maxInflatedBytes: 256 * 1024 });
+      for (const h of r.hits) assert.match(h.rule, /^archive\./);
+      assert.equal(typeof detectType(buf).type, 'string');
+    }),
+    { numRuns: 300 },
   );
 });
 

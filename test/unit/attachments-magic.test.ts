@@ -183,3 +183,25 @@ test('unknown, empty, plain text; Uint8Array input (after a worker hop); never t
     assert.doesNotThrow(() => detectType(b));
   }
 });
+
+test('XLM (Excel 4.0) macro sheets in a legacy .xls are macros: BOUNDSHEET type, hidden, BOF only', async () => {
+  const X = await import('../fixtures/archives/build.js');
+  const { createAttachmentCheck } = await import('../../src/content/attachments/check.js');
+  const { part } = await import('../fixtures/attachments/parts.js');
+  const plain = t(X.xls([{ name: 'Sheet1' }]));
+  assert.equal(plain.type, 'ole');
+  assert.equal(plain.macros, false);
+  const macro = t(X.xls([{ name: 'Sheet1' }, { name: 'Macro1', macro: true }]));
+  assert.equal(macro.type, 'ole');
+  assert.equal(macro.macros, true);
+  assert.ok(macro.hints.includes('xlm'));
+  assert.ok(!macro.hints.includes('hidden-macro-sheet'));
+  const veryHidden = t(X.xls([{ name: 'Sheet1' }, { name: 'x', macro: true, hidden: 2 }]));
+  assert.equal(veryHidden.macros, true);
+  assert.ok(veryHidden.hints.includes('hidden-macro-sheet'));
+  // sheet type unreadable in BOUNDSHEET (as in RC4-encrypted workbooks): the substream BOF still says so
+  assert.equal(t(X.xls([{ name: 'Sheet1' }, { name: 'm', macro: true }], { bofOnly: true })).macros, true);
+  // treated like VBA: attachment.macro
+  const hits = createAttachmentCheck().checkPart(part({ names: ['invoice.xls'], content: X.xls([{ name: 'Auto', macro: true, hidden: 1 }]) }));
+  assert.ok(hits.some((h) => h.rule === 'attachment.macro'));
+});

@@ -10,6 +10,7 @@ import { contentRulesConfigSchema } from '../../src/content/rules/config.js';
 import { compileRulesFile } from '../../src/content/rules/load.js';
 import { RulesFileError } from '../../src/content/rules/files.js';
 import { htmlToText } from '../../src/content/rules/text.js';
+import { parseMessage } from '../../src/content/mime/parse.js';
 import { ENV, message, part } from '../fixtures/attachments/parts.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'postern-rules-'));
@@ -59,6 +60,17 @@ test('NFKC: fullwidth letters match; invisible characters inside a word do not h
   // the rule's own words are NFKC-normalised too
   const fw = checkFor('rules:\n  - id: fw\n    words: [ｃａｓｉｎｏ]\n');
   assert.equal((await fw.run(message([], { subject: 'best Casino' }), ENV)).length, 1);
+});
+
+test('NFKC on parsed body text: the parser leaves text as decoded, the rules normalise it', async () => {
+  const check = checkFor('rules:\n  - id: pharma\n    words: [viagra, fine print]\n');
+  const m = await parseMessage(Buffer.from(
+    'From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
+      '\uff36\uff29\uff21\uff27\uff32\uff21 and the \ufb01ne print\r\n', 'utf8'));
+  assert.match(m.parts[0]!.text ?? '', /\uff36/, 'parser keeps the fullwidth text');
+  const hits = await check.run(m, ENV);
+  assert.equal(hits.length, 1);
+  assert.match(hits[0]!.detail, /2 matches/);
 });
 
 test('words are whole words/phrases with flexible whitespace; non-Latin case folding', async () => {

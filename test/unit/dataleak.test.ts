@@ -140,14 +140,16 @@ test('binary part without text: raw bytes scanned (CSV sent as octet-stream); pu
   assert.ok(Array.isArray(await run(parsed([part('3', undefined, noise)]))));
 });
 
-test('scan budget exceeded: fail action, never accept-unchecked; abort signal likewise', async () => {
+test('scan budget exceeded: incomplete action (quarantine), never accept-unchecked; abort signal: fail action', async () => {
   const hits = await run(parsed([part('1', 'x'.repeat(2000))]), { dataLeak: { maxScanBytes: 1000 } });
-  assert.deepEqual(hits.map((h) => [h.rule, h.action]), [['dataleak.incomplete', 'tempfail']]);
+  assert.deepEqual(hits.map((h) => [h.rule, h.action]), [['dataleak.incomplete', 'quarantine']]);
+  assert.match(hits[0]!.detail, /maxScanBytes/);
   const ac = new AbortController();
   ac.abort();
   const c = createDataLeakCheck(config());
   const aborted = await c.run(parsed([part('1', 'text')]), { ...env(), signal: ac.signal });
   assert.equal(aborted[0]?.rule, 'dataleak.incomplete');
+  assert.equal(aborted[0]?.action, 'tempfail');
 });
 
 test('real MIME through parseMessage: 50 cards in a base64 attachment quarantined, a plain letter passes', async () => {

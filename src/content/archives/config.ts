@@ -69,8 +69,10 @@ export const archivesConfigSchema = z
           .default('quarantine')
           .describe('archive.name-mismatch: zip local header name differs from the central directory name (extractors disagree).'),
         unsupported: ruleActionSchema
-          .default('log')
-          .describe('archive.unsupported: an archive format we cannot open (rar, 7z, cab, xz, ...); clamd still scans it.'),
+          .default('quarantine')
+          .describe(
+            'archive.unsupported: a container we cannot look inside (RAR contents, ACE, ARJ, LZH, zstd, disk images): names and true types inside go unchecked, as with archive.unchecked; clamd still scans it. Set "log" if you receive such files routinely.',
+          ),
       })
       .prefault({})
       .describe('Action per archive rule; "off" disables a rule.'),

@@ -1,8 +1,9 @@
-// Opens archives found by content (zip, gzip, tar; recursively up to a depth) and turns their
-// members into ContentParts (origin 'archive') so the attachment check and clamd see them.
-// Guards run BEFORE inflating (entry count, declared sizes, per-entry ratio, depth) and actual
-// inflated bytes are capped (zlib maxOutputLength), so a bomb yields `archive.unchecked`, never an
-// OOM or a crash. Formats we cannot open yield `archive.unsupported`. Never throws.
+// Opens archives found by content (zip, gzip, tar ourselves; 7z, xz, bzip2, cab through 7-Zip;
+// recursively up to a depth) and turns their members into ContentParts (origin 'archive') so the
+// attachment check and clamd see them. Guards run BEFORE decompressing (entry count, declared
+// sizes, ratio, depth) and actual output is capped while decompressing (zlib maxOutputLength,
+// 7-Zip write hook), so a bomb yields `archive.unchecked`, never an OOM or a crash. Formats we
+// cannot open yield `archive.unsupported`. Never throws.
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import type { RuleAction, RuleHit } from '../../policy/types.js';
 import type { ContentPart } from '../types.js';
@@ -10,16 +11,29 @@ import { detectType } from '../attachments/magic.js';
 import { safeName } from '../attachments/names.js';
 import { archivesConfigSchema, type ArchivesConfig } from './config.js';
 import { listRar } from './rar.js';
+import { listTar } from './tar.js';
+import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
+import { sevenZipPackedHeaderSize } from './sevenzip-header.js';
 import { findEocd, localHeaderName, readZipDirectory } from './zip-directory.js';
 
 export interface ExpandResult {
   /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
   parts: ContentPart[];
   hits: RuleHit[];
+  /** A 7-Zip format was met before the engine had started: await sevenZipReady() and expand again. */
+  engineStarting?: boolean;
 }
 
 /** Types we recognise as archives/containers but cannot open here (clamd may). */
-const UNSUPPORTED = new Set(['7z', 'cab', 'ace', 'arj', 'lzh', 'bzip2', 'xz', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
+const UNSUPPORTED = new Set(['ace', 'arj', 'lzh', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
+
+/** Formats opened through 7-Zip (sevenzip.ts), with the name used in details. */
+const SEVEN_ZIP: Record<string, { format: SevenZipFormat; label: string }> = {
+  '7z': { format: '7z', label: '7z' },
+  xz: { format: 'xz', label: 'xz' },
+  bzip2: { format: 'bzip2', label: 'bzip2' },
+  cab: { format: 'cab', label: 'cab' },
+};
 
 interface Budget {
   inflated: number;
@@ -32,6 +46,7 @@ interface Ctx {
   hits: RuleHit[];
   hitKeys: Set<string>;
   paths: Set<string>;
+  engineStarting?: boolean;
 }
 
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
@@ -89,6 +104,11 @@ function openOne(ctx: Ctx, part: ContentPart, type: string): ContentPart[] | und
       return openTar(ctx, part);
     case 'rar':
       return listRarMembers(ctx, part);
+    case '7z':
+    case 'xz':
+    case 'bzip2':
+    case 'cab':
+      return openSevenZip(ctx, part, SEVEN_ZIP[type]!);
     default:
       return undefined;
   }
@@ -267,6 +287,105 @@ function openGzip(ctx: Ctx, part: ContentPart): ContentPart[] {
   return [makeMember(ctx, part, names, content)];
 }
 
+/** Member name(s) of a single-stream compressor (xz, bzip2), from the part's own name. */
+function strippedName(parentName: string, fallback: string): string[] {
+  const derived = parentName
+    .replace(/\.t(?:xz|bz2?|bz)$/i, '.tar')
+    .replace(/\.(?:xz|bz2|bz|bzip2|lzma)$/i, '');
+  return derived && derived !== parentName ? [derived] : [fallback];
+}
+
+/**
+ * 7z, xz, bzip2, cab through 7-Zip: list first and apply the guards to the declared sizes, then
+ * extract with the writes capped (per member, and in total by budget, declared limit and ratio).
+ */
+function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipFormat; label: string }): ContentPart[] {
+  const { config, budget } = ctx;
+  const buf = part.content;
+  const { format, label } = kind;
+  if (sevenZipStarting()) ctx.engineStarting = true;
+  const down = sevenZipUnavailable();
+  if (down) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} not opened: ${down}`);
+    return [];
+  }
+  if (format === '7z') {
+    const headerLimit = config.maxEntries * 4096 + 1024 * 1024;
+    const hs = sevenZipPackedHeaderSize(buf);
+    if (hs !== undefined && hs > headerLimit) {
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `7z header unpacks to ${hs} bytes (limit ${headerLimit})`);
+      return [];
+    }
+  }
+  const listing = sevenZipList(format, buf);
+  if (listing.headersEncrypted) {
+    hit(ctx, 'encrypted', 'archive.encrypted', part, `${label} with encrypted headers (members cannot be listed)`);
+    return [];
+  }
+  if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt ${label}: ${listing.error}`);
+  const single = format === 'xz' || format === 'bzip2';
+  const files = listing.entries.filter((e) => !e.directory);
+  if (files.length === 0) return [];
+  // Guards on declared sizes, before anything is decompressed.
+  const overCount = files.length > config.maxEntries;
+  if (overCount) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} has ${files.length} entries (limit ${config.maxEntries})`);
+  const declared = files.reduce((s, e) => s + (e.size ?? 0), 0);
+  const overDeclared = declared > config.maxDeclaredBytes;
+  if (overDeclared) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} declares ${declared} uncompressed bytes (limit ${config.maxDeclaredBytes})`);
+  const big = files.find((e) => (e.size ?? 0) > config.maxMemberBytes);
+  if (big) hit(ctx, 'unchecked', 'archive.unchecked', part, `${big.path ? `entry "${safeName(big.path)}"` : `${label} stream`} declares ${big.size} bytes (limit ${config.maxMemberBytes})`);
+  const ratio = declared / Math.max(1, buf.length);
+  const bomb = declared >= config.ratioMinBytes && ratio > config.maxRatio;
+  if (bomb) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} compression ratio ${Math.round(ratio)} (limit ${config.maxRatio})`);
+  const left = config.maxInflatedBytes - budget.inflated;
+  if (left <= 0) hit(ctx, 'unchecked', 'archive.unchecked', part, `inflation budget of ${config.maxInflatedBytes} bytes exhausted`);
+  const nameOnly = overCount || overDeclared || !!big || bomb || left <= 0;
+  let extracted = new Map<string, Buffer>();
+  let capped = false;
+  const plain = files.filter((e) => !e.encrypted && !e.link);
+  if (!nameOnly && plain.length > 0) {
+    // Actual output is capped whatever the headers declare: per member, and in total by the budget
+    // left, the declared-size limit and the ratio limit (so an undeclared bzip2 bomb stops early).
+    const total = Math.min(left, config.maxDeclaredBytes, Math.max(config.ratioMinBytes, buf.length * config.maxRatio));
+    const x = sevenZipExtract(format, buf, { perFile: config.maxMemberBytes, total });
+    extracted = x.files;
+    if (x.capped) {
+      capped = true;
+      const why = x.capped === 'file' ? `a member inflates beyond ${config.maxMemberBytes} bytes` : `output exceeds ${total} bytes (ratio, declared-size or budget limit)`;
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: ${why}`);
+    } else if (x.error && !listing.error) {
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt ${label}: ${x.error}`);
+    }
+  }
+  const members: ContentPart[] = [];
+  let encrypted = 0;
+  const used = new Set<string>();
+  const take = (path: string, declaredSize: number | undefined): Buffer | undefined => {
+    // xz/bzip2 hold one unnamed stream: 7-Zip names its output after the input file.
+    if (single && !extracted.has(path) && extracted.size === 1) path = [...extracted.keys()][0]!;
+    const data = extracted.get(path);
+    if (!data) return undefined;
+    used.add(path);
+    // After a cap the member being written is incomplete: keep only members of their declared size.
+    if (capped && (declaredSize === undefined || data.length !== declaredSize)) return undefined;
+    budget.inflated += data.length;
+    return data;
+  };
+  for (const e of files.slice(0, config.maxEntries)) {
+    if (!memberBudgetLeft(ctx, part)) break;
+    if (e.encrypted) encrypted++;
+    const names = single ? strippedName(part.names[0] ?? '', e.path || `${label}-member`) : [e.path];
+    members.push(makeMember(ctx, part, names, take(e.path, e.size)));
+  }
+  // Files 7-Zip wrote under a path the listing did not show the same way: still members.
+  for (const [path] of extracted) {
+    if (used.has(path) || !memberBudgetLeft(ctx, part)) continue;
+    members.push(makeMember(ctx, part, [path], take(path, undefined)));
+  }
+  if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted ${label} entr${encrypted === 1 ? 'y' : 'ies'}`);
+  return members;
+}
+
 /** RAR cannot be decompressed here: list member names (so blocked names inside are caught). */
 function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
   const listing = listRar(part.content, ctx.config.maxEntries);
@@ -290,76 +409,32 @@ function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
   return members;
 }
 
-function tarNumber(b: Buffer): number {
-  if (b.length > 0 && (b[0]! & 0x80) !== 0) {
-    // base-256 (GNU) for large sizes
-    let n = 0;
-    for (let i = 1; i < b.length; i++) n = n * 256 + b[i]!;
-    return n;
-  }
-  const s = b.toString('latin1').replace(/[\0 ]+.*$/s, '').trim();
-  return /^[0-7]+$/.test(s) ? parseInt(s, 8) : NaN;
-}
-
 function openTar(ctx: Ctx, part: ContentPart): ContentPart[] {
   const { config, budget } = ctx;
   const buf = part.content;
+  const listing = listTar(buf, config.maxEntries);
+  if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, listing.error);
+  if (listing.truncated) hit(ctx, 'unchecked', 'archive.unchecked', part, `tar has more than ${config.maxEntries} entries`);
   const members: ContentPart[] = [];
-  let p = 0;
-  let count = 0;
   let declared = 0;
-  let longName: string | undefined;
-  while (p + 512 <= buf.length) {
-    const h = buf.subarray(p, p + 512);
-    if (h.every((b) => b === 0)) break;
-    const size = tarNumber(h.subarray(124, 136));
-    if (!Number.isFinite(size) || size < 0) {
-      hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt tar header at offset ${p}`);
-      break;
-    }
-    const type = String.fromCharCode(h[156]!);
-    const dataStart = p + 512;
-    const dataEnd = dataStart + size;
-    p = dataStart + Math.ceil(size / 512) * 512;
-    if (type === 'L' || type === 'x') {
-      const data = buf.subarray(dataStart, Math.min(dataEnd, buf.length, dataStart + 64 * 1024));
-      if (type === 'L') longName = data.toString('utf8').replace(/\0.*$/s, '');
-      else {
-        const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
-        if (m) longName = m[1];
-      }
-      continue;
-    }
-    if (type === 'g') continue;
-    let name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-    if (h.subarray(257, 262).toString('latin1') === 'ustar') {
-      const prefix = h.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
-      if (prefix) name = `${prefix}/${name}`;
-    }
-    if (longName !== undefined) {
-      name = longName;
-      longName = undefined;
-    }
-    if (type === '5' || name.endsWith('/')) continue;
-    count++;
-    if (count > config.maxEntries) {
-      hit(ctx, 'unchecked', 'archive.unchecked', part, `tar has more than ${config.maxEntries} entries`);
-      break;
-    }
+  for (const e of listing.entries) {
+    if (e.directory) continue;
     if (!memberBudgetLeft(ctx, part)) break;
-    declared += size;
+    declared += e.size;
     let content: Buffer | undefined;
-    if (type === '0' || type === '\0' || type === '7') {
-      if (dataEnd > buf.length) {
-        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(name)}" truncated`);
-      } else if (declared > config.maxDeclaredBytes || size > config.tarContentMaxBytes || budget.inflated + size > config.maxInflatedBytes) {
-        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(name)}" (${size} bytes) listed by name only`);
+    // Every member that carries data is read, whatever its typeflag: an extractor that does not know
+    // a vendor typeflag writes it as a regular file.
+    if (e.size > 0) {
+      if (e.dataStart + e.size > buf.length) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(e.name)}" truncated`);
+      } else if (declared > config.maxDeclaredBytes || e.size > config.tarContentMaxBytes || budget.inflated + e.size > config.maxInflatedBytes) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(e.name)}" (${e.size} bytes) listed by name only`);
       } else {
-        content = buf.subarray(dataStart, dataEnd);
-        budget.inflated += size;
+        content = buf.subarray(e.dataStart, e.dataStart + e.size);
+        budget.inflated += e.size;
       }
     }
-    members.push(makeMember(ctx, part, [name], content));
+    members.push(makeMember(ctx, part, [e.name], content));
   }
   return members;
 }
@@ -433,5 +508,13 @@ export function expandArchives(parts: ContentPart[], input: Partial<ArchivesConf
     const p = Buffer.isBuffer(part.content) ? part : { ...part, content: asBuffer(part.content) };
     expandPart(ctx, p, out);
   }
-  return { parts: out, hits: ctx.hits };
+  return ctx.engineStarting ? { parts: out, hits: ctx.hits, engineStarting: true } : { parts: out, hits: ctx.hits };
+}
+
+/** expandArchives, starting the 7-Zip engine first when the message needs it (the pipeline's entry). */
+export async function expandArchivesReady(parts: ContentPart[], input: Partial<ArchivesConfig> | ArchivesConfig = {}): Promise<ExpandResult> {
+  const first = expandArchives(parts, input);
+  if (!first.engineStarting) return first;
+  await sevenZipReady();
+  return expandArchives(parts, input);
 }

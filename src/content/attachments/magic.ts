@@ -3,6 +3,7 @@
 // Must never throw or allocate in proportion to untrusted declared sizes.
 import { readZipDirectory, findEocd } from '../archives/zip-directory.js';
 import { MSI_CLSIDS, oleHasMacros, rawHasVbaMarker, readOleDirectory } from './ole.js';
+import { xlmMacroSheets } from './xlm.js';
 
 export interface TrueType {
   /** Short stable id: "pe", "elf", "macho", "script", "lnk", "msi", "ole", "ooxml", "zip", "pdf", ... */
@@ -81,8 +82,17 @@ function detect(buf: Buffer): TrueType {
   if (startsWith(buf, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) {
     const ole = readOleDirectory(buf);
     if (ole && MSI_CLSIDS.has(ole.rootClsid)) return T('msi', 'Windows Installer package', { executable: true, hints: [ole.rootClsid] });
-    const macros = ole ? oleHasMacros(ole.names) || rawHasVbaMarker(buf) : rawHasVbaMarker(buf);
+    let macros = ole ? oleHasMacros(ole.names) || rawHasVbaMarker(buf) : rawHasVbaMarker(buf);
     const hints = ole ? [] : ['directory-unreadable'];
+    // Excel 4.0 macro sheets live inside the workbook stream, not in a VBA storage.
+    if (ole?.names.some((n) => /^(workbook|book)$/i.test(n))) {
+      const xlm = xlmMacroSheets(buf);
+      if (xlm && xlm.macroSheets > 0) {
+        macros = true;
+        hints.push('xlm');
+        if (xlm.hidden) hints.push('hidden-macro-sheet');
+      }
+    }
     // Password-protected OOXML is stored as an OLE file holding EncryptionInfo + EncryptedPackage.
     if (ole?.names.some((n) => n === 'EncryptedPackage' || n === 'EncryptionInfo')) hints.push('encrypted');
     return T('ole', 'OLE compound document', { macros, hints });
@@ -190,21 +200,31 @@ function zipKind(buf: Buffer, hints: string[]): TrueType {
   return T('zip', 'zip archive', { archive: true, hints: h });
 }
 
+/** Window of a PDF read as text at once: small strings stay on the V8 heap (a string of a megabyte or
+ *  more becomes external memory that outlives the next GC), so a 16 MB PDF costs no 16 MB string. */
+const PDF_WINDOW = 256 * 1024;
+
 /** PDF names may hide letters as #xx escapes (/J#61vaScript): decode before matching. */
 function pdfHints(buf: Buffer): string[] {
-  const text = buf.subarray(0, 16 * 1024 * 1024).toString('latin1');
+  const limit = Math.min(buf.length, 16 * 1024 * 1024);
   const found = new Set<string>();
-  const re = /\/([A-Za-z0-9#]{2,32})/g;
   const want: Record<string, string> = {
     javascript: 'javascript', js: 'javascript', openaction: 'openaction', aa: 'auto-action', launch: 'launch',
     embeddedfile: 'embedded-file', richmedia: 'richmedia', xfa: 'xfa', submitform: 'submitform', uri: 'uri', encrypt: 'encrypted',
   };
-  let m: RegExpExecArray | null;
   let guard = 0;
-  while ((m = re.exec(text)) !== null && guard++ < 2_000_000) {
-    const name = m[1]!.replace(/#([0-9a-fA-F]{2})/g, (_, x: string) => String.fromCharCode(parseInt(x, 16))).toLowerCase();
-    const hint = want[name];
-    if (hint) found.add(hint);
+  // A match is "/" plus up to 32 name characters, and "/" is not a name character: matches never
+  // overlap, so windows that each read 33 bytes past their end and keep only the matches starting
+  // inside them find exactly the matches of the whole text.
+  for (let start = 0; start < limit && guard < 2_000_000; start += PDF_WINDOW) {
+    const text = buf.toString('latin1', start, Math.min(limit, start + PDF_WINDOW + 33));
+    const re = /\/([A-Za-z0-9#]{2,32})/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null && m.index < PDF_WINDOW && guard++ < 2_000_000) {
+      const name = m[1]!.replace(/#([0-9a-fA-F]{2})/g, (_, x: string) => String.fromCharCode(parseInt(x, 16))).toLowerCase();
+      const hint = want[name];
+      if (hint) found.add(hint);
+    }
   }
   return [...found].sort();
 }

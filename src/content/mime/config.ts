@@ -124,7 +124,12 @@ export const mimeConfigSchema = z
       'mime.readings-limit: more alternative structural readings than maxAlternatives; the rest of the union ' +
         'is not scanned, so the message is treated as ambiguous.'),
     undecodable: rule('ambiguity', 0,
-      'mime.undecodable: content in an encoding we cannot decode (BinHex) so it cannot be scanned.'),
+      'mime.undecodable: content declared or marked as an encoding we cannot decode (BinHex data that does not ' +
+        'decode, an unknown binhex transfer encoding) so it cannot be scanned.'),
+    unchecked: rule('quarantine', 0,
+      'mime.unchecked: a bound on extracting files hidden in a part was reached (maxEmbeddedScanBytes, ' +
+        'maxEmbeddedFiles, a BinHex stream larger than the part allows): part of the content was not checked. ' +
+        'Held like archive.unchecked, never passed silently.'),
 
     // ---- RFC conformance ----
     lineLength: limitRule(998, 'score', 1,
@@ -165,6 +170,20 @@ export const mimeConfigSchema = z
       .positive()
       .default(4 * 1024 * 1024)
       .describe('Largest text part turned into UTF-8 text for content rules; longer ones are cut (bytes stay whole).'),
+    maxEmbeddedScanBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024)
+      .describe('Bytes of each decoded text (or BinHex) part searched for uuencoded, yEnc and BinHex files, independent of ' +
+        'maxTextBytes (an executable placed after the text cut is still found); also the per-message budget for BinHex ' +
+        'run-length expansion. Beyond either: mime.unchecked.'),
+    maxEmbeddedFiles: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe('Most uuencoded / yEnc / BinHex files extracted from one part; more: mime.unchecked.'),
     maxReadings: z
       .number()
       .int()

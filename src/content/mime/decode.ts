@@ -1,6 +1,7 @@
 // Transfer-encoding and charset decoders for the MIME parser: lenient base64 (reports what a strict
 // decoder would disagree on), quoted-printable, uuencode, RFC 2047 words and charset → UTF-8.
 // Pure functions over buffers/strings; they must never throw on bad input.
+import { isAscii } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 const B64 = new Int16Array(256).fill(-1);
@@ -394,6 +395,8 @@ function utf16Order(buf: Uint8Array): string {
 }
 
 const decoderCache = new Map<string, InstanceType<typeof TextDecoder> | null>();
+/** TextDecoder encodings that do not read ASCII bytes as ASCII (escape sequences, 16-bit units, replacement). */
+const ASCII_SAFE_SKIP = new Set(['iso-2022-jp', 'utf-16le', 'utf-16be', 'replacement']);
 
 /** Converts bytes in `charset` to a JS string. Unknown charsets fall back to UTF-8 / windows-1252. */
 export function decodeCharset(buf: Uint8Array, charset: string | undefined): string {
@@ -410,7 +413,11 @@ export function decodeCharset(buf: Uint8Array, charset: string | undefined): str
     }
     if (decoderCache.size < 256) decoderCache.set(cs, dec);
   }
-  if (dec) return dec.decode(buf);
+  if (dec) {
+    // pure ASCII in an ASCII-compatible charset decodes to the same characters: skip the decoder
+    if (ASCII_SAFE_SKIP.has(dec.encoding) || !isAscii(buf)) return dec.decode(buf);
+    return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+  }
   if (iconv.encodingExists(cs)) {
     try {
       return iconv.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), cs);
@@ -426,6 +433,7 @@ const win1252 = new TextDecoder('windows-1252');
 
 /** UTF-8 when the bytes are valid UTF-8, otherwise windows-1252 (what mail programs guess). */
 export function decodeUtf8OrLatin1(buf: Uint8Array): string {
+  if (isAscii(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
   try {
     return utf8Fatal.decode(buf);
   } catch {

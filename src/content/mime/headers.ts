@@ -238,18 +238,23 @@ function pctDecode(s: string): Buffer {
  */
 export function paramValues(params: Param[], name: string): string[] {
   const plain: string[] = [];
+  const plainRaw: Param[] = [];
   const sections: Param[] = [];
   for (const p of params) {
     if (p.name !== name) continue;
-    if (p.section < 0 && !p.extended) plain.push(headerText(p.value));
-    else sections.push(p);
+    if (p.section < 0 && !p.extended) {
+      plain.push(headerText(p.value));
+      plainRaw.push(p);
+    } else sections.push(p);
   }
   const out: string[] = [];
+  let cap = 8;
   const push = (v: string): void => {
-    if (!out.includes(v) && out.length < 8) out.push(v);
+    if (!out.includes(v) && out.length < cap) out.push(v);
   };
+  let join: ((list: Param[], pctAll: boolean) => string) | undefined;
   if (sections.length) {
-    const join = (list: Param[], pctAll: boolean): string => {
+    join = (list: Param[], pctAll: boolean): string => {
       let charset = 'utf-8';
       const bufs: Buffer[] = [];
       list.forEach((p, idx) => {
@@ -278,7 +283,130 @@ export function paramValues(params: Param[], name: string): string[] {
       push(join(sections, pctAll));
     }
   }
+  cap = 16;
   for (const p of plain) push(p);
+  if (join) {
+    // mixed forms: "name*" alone or with the numbered sections; a plain value taken as section 0
+    const star = sections.filter((p) => p.section < 0);
+    const numbered = sections.filter((p) => p.section >= 0).sort((a, b) => a.section - b.section);
+    if (star.length && numbered.length) {
+      push(join([star[0]!], false));
+      push(join(numbered, false));
+    }
+    if (plainRaw.length && numbered.length && !numbered.some((p) => p.section === 0)) {
+      push(join([{ ...plainRaw[0]!, section: 0 }, ...numbered], false));
+    }
+  }
+  return out;
+}
+
+/** The value with RFC 822 comments "(...)" (nested, backslash escapes) outside quoted strings removed. */
+export function stripComments(s: string): string {
+  if (!s.includes('(')) return s;
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && (quoted || depth > 0)) {
+      if (depth === 0) out += c + (s[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (depth === 0 && c === '"') quoted = !quoted;
+    else if (!quoted && c === '(') {
+      depth++;
+      continue;
+    } else if (!quoted && depth > 0 && c === ')') {
+      depth--;
+      continue;
+    }
+    if (depth === 0) out += c;
+  }
+  return out;
+}
+
+/**
+ * Readings of a Content-Type / Content-Disposition value that other parsers make beyond the strict and
+ * naive ones: RFC 822 comments removed everywhere (`na()me=`, `file.e(.gif)xe`), and an unquoted value
+ * running on over ";" up to the next "param=" (`filename=a;.exe` read as "a;.exe"). Empty when they
+ * add nothing.
+ */
+export function parseLenientReadings(s: string): StructuredValue[] {
+  const out: StructuredValue[] = [];
+  const noComments = stripComments(s);
+  if (noComments !== s) out.push(parseStructured(noComments), parseNaive(noComments));
+  for (const src of noComments !== s ? [s, noComments] : [s]) {
+    if (!src.includes(';')) continue;
+    // split on ";" outside quoted strings
+    const pieces: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i]!;
+      if (c === '\\' && quoted) {
+        cur += c + (src[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (c === '"') quoted = !quoted;
+      if (c === ';' && !quoted) {
+        pieces.push(cur);
+        cur = '';
+      } else cur += c;
+    }
+    pieces.push(cur);
+    const params: Param[] = [];
+    let last: { name: string; value: string; quoted: boolean } | undefined;
+    let ranOn = false;
+    const flush = (): void => {
+      if (last) params.push(makeParam(last.name, last.value));
+    };
+    for (const piece of pieces.slice(1, 201)) {
+      const m = /^[ \t]*([^\s=;"]+)[ \t]*=[ \t]*(.*?)[ \t]*$/s.exec(piece);
+      if (m) {
+        flush();
+        const raw = m[2]!;
+        const q = raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2;
+        last = { name: m[1]!, value: q ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw, quoted: q };
+      } else if (last && !last.quoted && piece.trim() !== '') {
+        last.value += `;${piece.replace(/[ \t]+$/, '')}`;
+        ranOn = true;
+      }
+    }
+    flush();
+    if (ranOn) out.push({ value: parseStructured(src).value, params });
+  }
+  return out;
+}
+
+/** True when `v` reads as a file name: an extension of 1–10 letters/digits with at least one letter. */
+function fileNameLike(v: string): boolean {
+  return /\.[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*[.\s]*$/.test(v) && /\.[A-Za-z0-9]{1,10}[.\s]*$/.test(v);
+}
+
+/**
+ * File names some mail programs take from Content-Description (MIMEDefang checks it) or from the last
+ * path segment of Content-Location. A description counts only when it reads as a file name and is not
+ * a sentence or a web address (or the part has no other name, where a client would fall back to it).
+ */
+export function describedNames(hs: RawHeader[], hasOtherNames: boolean): string[] {
+  const out: string[] = [];
+  for (const h of hs) {
+    if (h.key === 'content-description') {
+      let v = headerText(h.value).trim();
+      if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1).trim();
+      if (!v || v.length > 255 || !fileNameLike(v)) continue;
+      if (/:\/\/|(^|\s)www\.|@/i.test(v)) continue;
+      if (/\s/.test(v.trim()) && hasOtherNames) continue;
+      out.push(v.normalize('NFC'));
+    } else if (h.key === 'content-location') {
+      const v = stripComments(headerText(h.value)).replace(/["\s]/g, '');
+      const path = v.replace(/^[a-z][a-z0-9+.-]*:(\/\/[^/]*)?/i, '').replace(/[?#].*$/s, '');
+      const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+      if (base && base.length <= 255 && fileNameLike(base)) out.push(base.normalize('NFC'));
+    }
+  }
   return out;
 }
 

@@ -2,7 +2,6 @@
 // attachment it decodes that our own reading did not produce is added to the parts (path "mp:N") and
 // reported, so checks scan the union of both parsers' views. Never throws; never replaces our parts.
 import { createHash } from 'node:crypto';
-import { simpleParser } from 'mailparser';
 import type { ContentPart } from '../types.js';
 import { detectTrueType } from './extract.js';
 
@@ -12,6 +11,8 @@ const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 export async function mailparserExtraParts(raw: Buffer, ours: readonly ContentPart[], maxParts: number): Promise<ContentPart[]> {
   let parsed;
   try {
+    // loaded on first use: mailparser and its charset tables cost ~25 MB per thread, and this view is opt-in
+    const { simpleParser } = await import('mailparser');
     parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
   } catch {
     return [];

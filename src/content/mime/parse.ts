@@ -8,18 +8,22 @@
 // alternative readings carry a marker: "[r2]" another boundary choice, "~h" a lenient header end,
 // "~base64-stop" / "~base64-lines" / "~base64-quanta" / "~base64-block1" / "~qp-drop" / "~raw" other
 // decodings, "~whole" an entity also split leniently, "cr:" the bare-CR-as-line-end reading,
-// "mp:" mailparser's view (opt-in); "/uu:N" and "/tnef:N" are files found inside a part.
+// "mp:" mailparser's view (opt-in); "/uu:N", "/yenc:N", "/hqx:N" (BinHex data fork) and "/tnef:N" are
+// files found inside a part; "/msg" is a message attached under another type or name, parsed as one.
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { HeaderField } from '../../policy/types.js';
 import type { ContentPart, ParsedMessage } from '../types.js';
+import { nfkc } from '../ascii.js';
 import { mimeConfigSchema, type MimeConfig } from './config.js';
 import { decodeBase64, decodeBase64PerLine, decodeBase64Quanta, decodeCharset, decodeQuotedPrintable, decodeQuotedPrintableDrop } from './decode.js';
-import { decodeUuBody, detectTrueType, findUuencoded, htmlToText, parseTnef } from './extract.js';
+import { findEmbedded } from './embedded.js';
+import { decodeUuBody, detectTrueType, htmlToTextReport, parseTnef } from './extract.js';
 import {
-  headerText, looseNormalize, paramValues, parseNaive, parseStructured, readHeaderBlock, readHeaderBlockLenient,
-  type RawHeader, type StructuredValue,
+  describedNames, headerText, looseNormalize, paramValues, parseLenientReadings, parseNaive, parseStructured, readHeaderBlock,
+  readHeaderBlockLenient, type RawHeader, type StructuredValue,
 } from './headers.js';
+import { looksLikeMessage, mayHoldMessage } from './sniff.js';
 import { HitSink } from './hits.js';
 import { mailparserExtraParts } from './mailparser-view.js';
 import { checkHeaders, checkRawLines } from './rfc.js';
@@ -30,12 +34,12 @@ export interface ParseOptions {
   smtputf8?: boolean;
 }
 
-/** Text leaves up to this size are memoised per message (see emitLeaf). */
-const TEXT_MEMO_MAX_BYTES = 256 * 1024;
+/** Identical text leaves remembered per (type, charset, length) — compared byte for byte (see emitLeaf). */
+const TEXT_MEMO_PER_KEY = 8;
 
 interface Ctx {
-  /** Decoded text of text leaves already converted in this message, by type, charset and bytes. */
-  textMemo: Map<string, string>;
+  /** Decoded text of text leaves already converted in this message, by type, charset and bytes (+ what HTML conversion cut). */
+  textMemo: Map<string, { bytes: Buffer; text: string; cut?: string }[]>;
   config: MimeConfig;
   sink: HitSink;
   parts: ContentPart[];
@@ -51,6 +55,8 @@ interface Ctx {
   smtputf8: boolean;
   /** Alternative structural readings taken so far (bounded by config.maxAlternatives). */
   alternatives: number;
+  /** Bytes BinHex run-length expansion produced so far (bounded by config.maxEmbeddedScanBytes). */
+  binhexBytes: number;
 }
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -81,7 +87,7 @@ export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = fal
   const sink = new HitSink(config);
   const ctx: Ctx = {
     config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
-    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(),
+    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(), binhexBytes: 0,
   };
   let headers: HeaderField[] = [];
   let subject = '';
@@ -90,7 +96,7 @@ export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = fal
     const present = top.headers;
     headers = present.map((h) => ({ name: h.name, value: safeText(h.value) }));
     const subj = present.find((h) => h.key === 'subject');
-    subject = subj ? safeText(subj.value).normalize('NFKC') : '';
+    subject = subj ? nfkc(safeText(subj.value)) : '';
     checkRawLines(raw, top.bodyStart, config, sink);
     checkHeaders(top, 'message', true, smtputf8, config, sink);
     parseEntity(raw, 0, raw.length, 1, '', ctx, [], 'text/plain', top);
@@ -479,9 +485,7 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
     if (/quoted|(^|[^a-z])qp([^a-z]|$)|printable/.test(enc)) named.push('quoted-printable');
     if (/uu/.test(enc)) named.push('uuencode');
     if (/gzip64/.test(enc)) named.push('gzip64');
-    if (/binhex|hqx/.test(enc)) {
-      sink.add('undecodable', 'mime.undecodable', `transfer encoding "${clip(rawText, 60)}" cannot be decoded for scanning`, where);
-    }
+    // binhex / hqx: the raw body is kept and emitLeaf decodes the BinHex stream in it (mime.undecodable if it cannot)
     if (named.length) {
       const plainUu = named.length === 1 && named[0] === 'uuencode' && /^x-uue?(ncode)?$/.test(enc);
       if (!plainUu) {
@@ -568,6 +572,11 @@ function emitLeaf(
   const strictCount = names.length;
   collect(naive, 'name');
   collect(cdNaive, 'filename');
+  // readings other parsers make: RFC 822 comments removed, unquoted values running on over ";"
+  for (const h of hs) {
+    if (h.key === 'content-type') collect(parseLenientReadings(h.value), 'name');
+    else if (h.key === 'content-disposition') collect(parseLenientReadings(h.value), 'filename');
+  }
   if (names.length > 1) {
     const exts = new Set(names.map(extensionOf).filter((e) => e !== ''));
     const detail = `${names.length} different file names${names.length > strictCount ? ' (some only in a lenient reading)' : ''}: ${names.map((n) => JSON.stringify(clip(n, 60))).join(', ')}`;
@@ -594,6 +603,10 @@ function emitLeaf(
   if (type === 'application/pgp-encrypted') ctx.encrypted = true;
   const isText = type.startsWith('text/');
   const isAttachment = disposition === 'attachment' || (names.length > 0 && disposition !== 'inline') || (!isText && !isMessage);
+  // names some mail programs take from Content-Description / Content-Location: checked, not compared
+  if (isAttachment) for (const n of describedNames(hs, names.length > 0)) if (!names.includes(n)) names.push(n);
+  const binhexDeclared = /^application\/(x-)?mac-binhex(40)?$/.test(type)
+    || hs.some((h) => h.key === 'content-transfer-encoding' && /binhex|hqx/i.test(h.value));
 
   readings.forEach((r, ri) => {
     const p = ri === 0 ? (path || '1') : `${path || '1'}~${r.label}`;
@@ -610,31 +623,44 @@ function emitLeaf(
     if (isText && !isMessage) {
       const slice = r.data.length > config.maxTextBytes ? r.data.subarray(0, config.maxTextBytes) : r.data;
       // identical text leaves (a message can repeat one part hundreds of times) are converted once
-      const memoKey = slice.length <= TEXT_MEMO_MAX_BYTES ? `${type}\0${charset ?? ''}\0${slice.toString('latin1')}` : undefined;
-      const known = memoKey === undefined ? undefined : ctx.textMemo.get(memoKey);
-      if (known !== undefined) part.text = known;
-      else {
+      // (readings of one part — bare-CR, lenient multipart — often decode to the very same bytes too)
+      const memoKey = `${type}\0${charset ?? ''}\0${slice.length}`;
+      const memoList = ctx.textMemo.get(memoKey);
+      const known = memoList?.find((m) => m.bytes.equals(slice));
+      let htmlCut: string | undefined;
+      if (known !== undefined) {
+        part.text = known.text;
+        htmlCut = known.cut;
+      } else {
         text = decodeCharset(slice, charset);
-        if (type === 'text/html') text = htmlToText(text);
-        part.text = text.normalize('NFKC');
-        if (memoKey !== undefined) ctx.textMemo.set(memoKey, part.text);
+        if (type === 'text/html') {
+          const converted = htmlToTextReport(text);
+          text = converted.text;
+          htmlCut = converted.cut;
+        }
+        // not NFKC-normalised here: each consumer normalises what it scans (content rules cut to
+        // maxTextChars first, data leak only outbound), so a big text is not normalised in full for nothing
+        part.text = text;
+        const entry: { bytes: Buffer; text: string; cut?: string } = { bytes: slice, text: part.text };
+        if (htmlCut !== undefined) entry.cut = htmlCut;
+        if (!memoList) ctx.textMemo.set(memoKey, [entry]);
+        else if (memoList.length < TEXT_MEMO_PER_KEY) memoList.push(entry);
       }
+      const cuts: string[] = [];
+      if (slice.length < r.data.length) cuts.push(`text cut at ${config.maxTextBytes} of ${r.data.length} bytes (content.mime.maxTextBytes)`);
+      if (htmlCut !== undefined) cuts.push(htmlCut);
+      if (cuts.length > 0) part.textTruncated = cuts.join('; ');
       if (/-----BEGIN PGP MESSAGE-----/.test(part.text)) ctx.encrypted = true;
       if (/-----BEGIN PGP SIGNED MESSAGE-----/.test(part.text)) ctx.signed = true;
     }
     ctx.parts.push(part);
-    // hidden content inside the leaf
-    if (isText && !isMessage) {
-      const latin = r.data.length > config.maxTextBytes ? r.data.toString('latin1', 0, config.maxTextBytes) : r.data.toString('latin1', 0, r.data.length);
-      findUuencoded(latin).forEach((u, i) => {
-        const up: ContentPart = {
-          path: `${p}/uu:${i + 1}`, origin: 'uuencode', contentType: 'application/octet-stream', names: [u.name],
-          content: u.content, isAttachment: true, depth,
-        };
-        const t = detectTrueType(u.content);
-        if (t) up.trueType = t;
-        ctx.parts.push(up);
-      });
+    // files hidden inside the leaf (uuencode, yEnc, BinHex), searched over the whole part, not the text cut
+    if ((isText && !isMessage) || binhexDeclared) emitEmbedded(r.data, p, depth, ctx, binhexDeclared && ri === 0);
+    // an attached message sent under another type or name: parsed as message/rfc822 (depth limits apply)
+    if (ri === 0 && !isMessage && !ctx.stopped && mayHoldMessage(type, names, hs, depth, isAttachment) && looksLikeMessage(r.data, names)) {
+      const ib = readHeaderBlock(r.data, 0, r.data.length);
+      checkHeaders(ib, whereOf(p), false, ctx.smtputf8, config, sink);
+      parseEntity(r.data, 0, r.data.length, depth + 1, `${p}/msg`, ctx, [], 'text/plain', ib);
     }
     if (tt === 'tnef' || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef') {
       const files = parseTnef(r.data);
@@ -649,6 +675,40 @@ function emitLeaf(
       });
     }
   });
+}
+
+/**
+ * Emits the uuencoded / yEnc / BinHex files found in a decoded leaf as parts "<path>/uu:N",
+ * "/yenc:N", "/hqx:N". Bounds hit → mime.unchecked; a declared BinHex body with no decodable
+ * stream (`binhexRequired`) → mime.undecodable.
+ */
+function emitEmbedded(data: Buffer, p: string, depth: number, ctx: Ctx, binhexRequired: boolean): void {
+  const { config, sink } = ctx;
+  const scan = findEmbedded(data, {
+    maxScanBytes: config.maxEmbeddedScanBytes, maxFiles: config.maxEmbeddedFiles, binhexWithoutMarker: binhexRequired,
+    maxExpandBytes: Math.max(0, config.maxEmbeddedScanBytes - ctx.binhexBytes),
+  });
+  ctx.binhexBytes += scan.expandedBytes;
+  if (scan.unchecked) sink.add('unchecked', 'mime.unchecked', scan.unchecked, whereOf(p));
+  const hqx = scan.files.filter((f) => f.kind === 'binhex');
+  if (scan.undecodableBinHex > 0 || (binhexRequired && hqx.length === 0 && !scan.unchecked)) {
+    sink.add('undecodable', 'mime.undecodable', 'BinHex data that cannot be decoded for scanning', whereOf(p));
+  } else if (hqx.some((f) => f.damaged)) {
+    // a CRC error or a cut stream: BinHex tools refuse it or recover differently; the bytes are scanned anyway
+    sink.add('undecodable', 'mime.undecodable', 'BinHex data fails its CRC or is truncated: decoders disagree', whereOf(p));
+  }
+  const counts = { uuencode: 0, yenc: 0, binhex: 0 };
+  const label = { uuencode: 'uu', yenc: 'yenc', binhex: 'hqx' } as const;
+  for (const f of scan.files) {
+    counts[f.kind]++;
+    const part: ContentPart = {
+      path: `${p}/${label[f.kind]}:${counts[f.kind]}`, origin: f.kind, contentType: 'application/octet-stream',
+      names: [...f.names], content: f.content, isAttachment: true, depth,
+    };
+    const t = detectTrueType(f.content);
+    if (t) part.trueType = t;
+    ctx.parts.push(part);
+  }
 }
 
 /** Lower-case extension of a file name as a mail program would see it (trailing dots/spaces dropped). */

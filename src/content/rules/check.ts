@@ -37,11 +37,13 @@ const isHtml = (ct: string): boolean => ct === 'text/html' || ct === 'applicatio
 function collect(message: ParsedMessage, max: number, used: ReadonlySet<Scope>): TextItem[] {
   const items: TextItem[] = [];
   // a message may repeat one text many times (hundreds of identical parts): prepare and match it once
-  const memo = new Map<string, SharedText>();
+  // (keyed by scope, then by the text itself: no concatenated copy of a big text as a key)
+  const memo = new Map<Scope, Map<string, SharedText>>();
   const item = (scope: Scope, label: string, input: string): TextItem => {
-    const key = `${scope}\0${input}`;
-    let shared = memo.get(key);
-    if (!shared) memo.set(key, (shared = { text: prepareText(input, max) }));
+    let byText = memo.get(scope);
+    if (!byText) memo.set(scope, (byText = new Map()));
+    let shared = byText.get(input);
+    if (!shared) byText.set(input, (shared = { text: prepareText(input, max) }));
     return { scope, label, shared };
   };
   // items of a scope no rule looks at are not built (no rule could match them)
@@ -113,7 +115,7 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
     }
     if (rule.regexNeed) {
       t.folded ??= foldCase(t.text);
-      return requirementMet(t.folded, rule.regexNeed);
+      return requirementMet(t.folded, rule.regexNeed, t.text);
     }
     if (rule.regexSource !== undefined) {
       const re = scopeRegex.get(scope);

@@ -3,6 +3,8 @@
 // It may also merge characters RE2 keeps apart (the pre-filter then only says "maybe"), never the
 // reverse: a literal RE2 would find (flag i) is always a substring of the folded text. Pure functions.
 
+import { isAsciiString } from '../ascii.js';
+
 // After toLowerCase(), the members of a simple-case-folding orbit that still differ (checked against
 // JS /x/iu, which folds the same way, over every cased code point).
 const EXTRA: Record<string, string> = {
@@ -15,6 +17,7 @@ const EXTRA_RE = new RegExp(`[${Object.keys(EXTRA).join('')}]`, 'gu');
 /** Folded form of `s` (lower case, remaining orbit members merged). */
 export function foldCase(s: string): string {
   const lower = s.toLowerCase();
+  if (isAsciiString(lower)) return lower; // every EXTRA key is non-ASCII
   EXTRA_RE.lastIndex = 0;
   return EXTRA_RE.test(lower) ? lower.replace(EXTRA_RE, (c) => EXTRA[c]!) : lower;
 }

@@ -2,10 +2,14 @@
 // reads "viagra"), bounded length; plus a fallback HTML-to-text for parts the parser left without
 // text. Pure functions.
 
+import { isAsciiString } from '../ascii.js';
+
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/g;
 
 export function prepareText(s: string, maxChars: number): string {
   const cut = s.length > maxChars ? s.slice(0, maxChars) : s;
+  // pure ASCII: NFKC changes nothing and there is no invisible character to remove
+  if (isAsciiString(cut)) return cut;
   return cut.normalize('NFKC').replace(INVISIBLE, '');
 }
 

@@ -264,8 +264,16 @@ export const outboundConfigSchema = z
           .int()
           .positive()
           .default(64 * 1024 * 1024)
-          .describe('Bytes of text scanned per message; beyond it the check yields failAction (never accept-unchecked).'),
-        failAction: failActionSchema.default('tempfail').describe('When the scan cannot finish (budget, size, error).'),
+          .describe('Characters of text scanned per message; beyond it the check yields incompleteAction (never accept-unchecked).'),
+        incompleteAction: failActionSchema
+          .default('quarantine')
+          .describe(
+            'dataleak.incomplete when the scan could not see all the text: a part\'s text was cut by a parser limit ' +
+              '(content.mime.maxTextBytes, HTML conversion limits) or maxScanBytes was reached. Quarantine: the cut is ' +
+              'the same on every retry (tempfail would only delay a bounce for days), padding must not hide a leak ' +
+              '(no accept), and a person can release a legitimate large document from the hold queue.',
+          ),
+        failAction: failActionSchema.default('tempfail').describe('When the scan cannot finish for a passing reason (time budget, error).'),
       })
       .prefault({}),
   })

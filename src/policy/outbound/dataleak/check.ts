@@ -1,13 +1,16 @@
 // The data-leak content check (rule ids dataleak.card, dataleak.ssn, dataleak.iban, dataleak.<dictionary>):
 // counts distinct valid sensitive values in the decoded text of every part (and, optionally, the raw
-// bytes of parts without text), and fires per rule at its threshold. Hits carry counts only — the
-// matched data never leaves this file (not in details, not in logs).
+// bytes of parts without text; UTF-16 bytes are decoded), after folding obfuscation (normalize.ts),
+// and fires per rule at its threshold. Text it could not see whole (a part's text cut by a parser
+// limit, the scan budget) is reported as dataleak.incomplete — never a silent pass. Hits carry counts
+// only — the matched data never leaves this file (not in details, not in logs).
 import type { RE2 } from 're2-wasm';
 import type { ContentCheck, ContentEnvironment, ParsedMessage } from '../../../content/types.js';
 import type { Direction, RuleAction, RuleHit } from '../../types.js';
 import type { DataLeakConfig, DictionaryConfig, OutboundConfig } from '../config.js';
 import { dictionarySchema } from '../config.js';
 import { OutboundConfigError, compileRe2, readYamlFile } from '../files.js';
+import { decodeUtf16, foldForScan, utf16Encoding } from './normalize.js';
 import { scanCards, scanIbans, scanSsns } from './scan.js';
 
 /** Most distinct values remembered per rule; counts beyond are reported as "at least". */
@@ -29,9 +32,14 @@ export interface LeakCounts {
   dictionaries: Record<string, number>;
   /** Characters scanned (text and binary). */
   scanned: number;
-  /** True when the scan stopped early (budget/size/abort): counts are a lower bound. */
+  /** Set when the scan stopped early (time budget, error): counts are a lower bound; yields failAction. */
   incomplete?: string;
+  /** What the scan could not see whole (text cut by a limit, scan size bound): yields incompleteAction. */
+  cut?: string[];
 }
+
+/** Most cut parts named in a dataleak.incomplete detail. */
+const MAX_CUTS_NAMED = 3;
 
 class DistinctCounter {
   private readonly seen = new Set<string>();
@@ -129,8 +137,10 @@ export class DataLeakScanner {
     const dict = this.dictionaries.map(() => new DistinctCounter());
     let scanned = 0;
     let incomplete: string | undefined;
+    const cut: string[] = [];
 
-    const scanText = (text: string): void => {
+    const scanText = (raw: string): void => {
+      const text = foldForScan(raw);
       if (cfg.card.enabled) scanCards(text, (v) => card.add(v));
       if (cfg.ssn.enabled) scanSsns(text, (v) => ssn.add(v), cfg.ssnUnformatted);
       if (cfg.iban.enabled) scanIbans(text, (v) => iban.add(v));
@@ -141,12 +151,16 @@ export class DataLeakScanner {
 
     const texts: Array<() => string | undefined> = [() => message.subject ?? ''];
     for (const part of message.parts ?? []) {
-      texts.push(() => {
-        if (typeof part.text === 'string') return part.text;
-        if (!cfg.scanBinaryParts || !part.content) return undefined;
-        const c = part.content as unknown as Uint8Array;
-        return Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1');
-      });
+      const c = part.content as unknown as Uint8Array | undefined;
+      const bytes = c ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : undefined;
+      // UTF-16 text (csv/txt exported by spreadsheets, with or without BOM) is unreadable as latin1 or
+      // as a mislabelled charset: decode it too (values already counted from part.text count once).
+      const utf16 = bytes && (typeof part.text === 'string' || cfg.scanBinaryParts) ? utf16Encoding(bytes) : undefined;
+      if (typeof part.text === 'string') {
+        texts.push(() => part.text);
+        if (part.textTruncated) cut.push(`part ${part.path}: ${part.textTruncated}`);
+      } else if (cfg.scanBinaryParts && bytes && !utf16) texts.push(() => bytes.toString('latin1'));
+      if (bytes && utf16) texts.push(() => decodeUtf16(bytes, utf16));
     }
     for (const get of texts) {
       if (signal?.aborted) {
@@ -156,7 +170,7 @@ export class DataLeakScanner {
       const text = get();
       if (text === undefined || text.length === 0) continue;
       if (scanned + text.length > cfg.maxScanBytes) {
-        incomplete = `more than ${cfg.maxScanBytes} characters to scan`;
+        cut.push(`more than ${cfg.maxScanBytes} characters to scan (outbound.dataLeak.maxScanBytes)`);
         break;
       }
       scanned += text.length;
@@ -164,7 +178,11 @@ export class DataLeakScanner {
     }
     const dictionaries: Record<string, number> = {};
     this.dictionaries.forEach((d, k) => (dictionaries[d.config.id] = dict[k]!.count));
-    return { card: card.count, ssn: ssn.count, iban: iban.count, dictionaries, scanned, ...(incomplete ? { incomplete } : {}) };
+    return {
+      card: card.count, ssn: ssn.count, iban: iban.count, dictionaries, scanned,
+      ...(incomplete ? { incomplete } : {}),
+      ...(cut.length > 0 ? { cut } : {}),
+    };
   }
 
   /** Turn counts into hits (thresholds, actions, encryption allowance). Details carry counts only. */
@@ -177,7 +195,7 @@ export class DataLeakScanner {
       what: string,
     ): void => {
       if (rc.action === 'off' || n < rc.threshold) return;
-      const approx = counts.incomplete ? 'at least ' : '';
+      const approx = counts.incomplete || counts.cut ? 'at least ' : '';
       let action = rc.action as RuleAction;
       let detail = `${approx}${n} ${what} (threshold ${rc.threshold})`;
       if (encrypted && rc.allowEncrypted) {
@@ -207,6 +225,15 @@ export class DataLeakScanner {
         rule: 'dataleak.incomplete',
         action: c.failAction,
         detail: `data-leak scan incomplete: ${counts.incomplete}`,
+        where: 'message',
+      });
+    } else if (counts.cut && counts.cut.length > 0) {
+      const named = counts.cut.slice(0, MAX_CUTS_NAMED).join('; ');
+      const more = counts.cut.length > MAX_CUTS_NAMED ? `; and ${counts.cut.length - MAX_CUTS_NAMED} more` : '';
+      out.push({
+        rule: 'dataleak.incomplete',
+        action: c.incompleteAction,
+        detail: `data-leak scan incomplete, not scanned: ${named}${more}`,
         where: 'message',
       });
     }
