@@ -90,6 +90,13 @@ export class PosternService {
     const runtime = await buildRuntime(config, this.options.logger, this.options.observer);
     const old = this.runtime;
     this.runtime = runtime;
+    const startOnly = startOnlyChanges(this.config, config);
+    if (startOnly.length > 0) {
+      this.options.logger.warn(
+        { keys: startOnly },
+        `config reloaded, but ${startOnly.join(', ')} changed: ${startOnly.length === 1 ? 'it takes' : 'they take'} effect only at the next restart (the listening socket, connection limits and timeouts are set when the server starts)`,
+      );
+    }
     this.config = config;
     this.server?.setFactory(runtime.engine);
     // Old modules may hold timers or connections; give in-flight sessions time before closing them.
@@ -100,4 +107,12 @@ export class PosternService {
     await this.server?.stop(this.config.server.shutdownGraceMs);
     await this.runtime?.modules.dispose();
   }
+}
+
+/** server.* keys the running server read at start (a reload does not change them). */
+const START_ONLY_SERVER_KEYS = ['listen', 'unixMode', 'maxConnections', 'maxFrameBytes', 'timeouts', 'highWaterBytes'] as const;
+
+/** Start-only keys whose value differs between two configs (for the reload warning). */
+export function startOnlyChanges(before: PosternConfig, after: PosternConfig): string[] {
+  return START_ONLY_SERVER_KEYS.filter((k) => JSON.stringify(before.server[k]) !== JSON.stringify(after.server[k])).map((k) => `server.${k}`);
 }

@@ -11,7 +11,8 @@ commands:
   show-config [--config FILE] [--defaults] [--json]
                                              print the effective config, defaults merged, with reasons
   scan FILE|DIR|MBOX [--config FILE] [--from A] [--rcpt B ...] [--client-ip IP] [--helo NAME] [--json]
-                                             run the whole policy on messages offline
+                                             run the whole policy on message files, without an MTA
+                                             (DNS and clamd checks still run; --offline turns them off)
   quarantine list|show|release|delete [ID] [--mta postfix|sendmail] [--config-dir DIR]
                                              see and handle mail Postern held in the MTA's quarantine
   reload [--pid-file FILE]                   ask a running postern to re-read its config

@@ -14,6 +14,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
+  // scan, quarantine and demo print their own help
+  if (command === 'help' && (rest[0] === 'scan' || rest[0] === 'quarantine' || rest[0] === 'demo')) return main([rest[0], '--help']);
   if (command === 'help' && rest[0] !== undefined && COMMAND_HELP[rest[0]] !== undefined) {
     process.stdout.write(COMMAND_HELP[rest[0]]!);
     return 0;

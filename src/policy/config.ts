@@ -3,6 +3,27 @@
 import { z } from 'zod';
 import { failActionSchema } from '../config/common.js';
 
+/**
+ * The first part of every rule id Postern produces (rule ids are `family.name...`; module and check
+ * failures are `<module or check id>.error`). A monitor/disabled entry naming another family cannot
+ * match anything: almost surely a typo, so the config is refused instead of silently ignoring it.
+ */
+export const RULE_FAMILIES = [
+  'archive', 'attachment', 'attachments', 'clamd', 'client', 'connection', 'content', 'content-rules', 'dataleak',
+  'dnsbl', 'helo', 'input', 'mime', 'outbound', 'protocol', 'rate', 'rcpt', 'rdns', 'rfc', 'score', 'sender',
+] as const;
+
+const rulePattern = z.string().superRefine((p, ctx) => {
+  if (p === '*') return;
+  const family = p.split('.')[0]!;
+  if (!(RULE_FAMILIES as readonly string[]).includes(family) || !/^[a-z0-9-]+\.(\*|[a-z0-9][a-z0-9._-]*)$/.test(p)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${p}" matches no rule: use a rule id (family.name, as shown in logs and the trace header), a prefix ending in ".*", or "*"; families: ${RULE_FAMILIES.join(', ')}`,
+    });
+  }
+});
+
 export const policyConfigSchema = z
   .object({
     mode: z
@@ -10,10 +31,10 @@ export const policyConfigSchema = z
       .default('enforce')
       .describe('monitor: every rule is evaluated, logged and counted, and the trace header says what would have happened, but nothing is refused. How a site trials Postern.'),
     monitor: z
-      .array(z.string())
+      .array(rulePattern)
       .default([])
       .describe('Rule ids (or prefixes ending in ".*") to run in monitor mode while the rest enforce: how a site turns on a new rule safely.'),
-    disabled: z.array(z.string()).default([]).describe('Rule ids (or prefixes ending in ".*") switched off entirely.'),
+    disabled: z.array(rulePattern).default([]).describe('Rule ids (or prefixes ending in ".*") switched off entirely.'),
     errorAction: failActionSchema
       .default('tempfail')
       .describe('Answer when a check fails or times out. tempfail makes the sending MTA retry later: no mail is lost and none passes unchecked.'),

@@ -64,6 +64,10 @@ test('--help for every command exits 0 and names its flags and exit codes; a bad
     const r = run(cmd, '--help');
     assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
     for (const f of flags) assert.ok(r.stdout.includes(f), `${cmd} --help mentions ${f}`);
+    // `postern help CMD` prints the same text as `postern CMD --help`
+    const viaHelp = run('help', cmd);
+    assert.equal(viaHelp.status, 0);
+    assert.equal(viaHelp.stdout, r.stdout, `postern help ${cmd}`);
   }
   const top = run('--help');
   assert.equal(top.status, 0);

@@ -48,6 +48,14 @@ test('check-config: a valid file passes with exit 0', async () => {
   assert.equal(r.out, 'ok.yaml: OK');
 });
 
+test('check-config: a monitor/disabled entry that can match no rule is refused with its line', async () => {
+  const r = await check('typo.yaml', 'policy:\n  monitor:\n    - attachment.*\n    - atachment.blocked-name\n  disabled: ["rfc.missing-date", "nosuch"]\n');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /typo\.yaml:4.*policy\.monitor\.1.*"atachment\.blocked-name" matches no rule/);
+  assert.match(r.out, /typo\.yaml:5.*policy\.disabled\.1.*"nosuch" matches no rule/);
+  assert.doesNotMatch(r.out, /attachment\.\*"|rfc\.missing-date"/);
+});
+
 test('check-config: unknown key, nested and at the top, with its line', async () => {
   const nested = await check('unknown.yaml', 'log:\n  level: info\npolicy:\n  mode: enforce\n  scoring:\n    header: 5\n    rejct: 20\n');
   assert.equal(nested.code, 1);

@@ -12,6 +12,7 @@ import { createContentPipeline, type ContentPipeline } from '../../src/content/p
 import { silentLogger } from '../../src/log/logger.js';
 import { corpusSkipReason, SHARED_CORPUS } from '../harness/paths.js';
 import { startClamd, type ClamdInstance } from '../harness/clamd.js';
+import { RULE_FAMILIES } from '../../src/policy/config.js';
 
 const skip = corpusSkipReason();
 
@@ -60,6 +61,8 @@ test('every corpus message gets a verdict from every content check', { skip, tim
   const eicar = files.filter((f) => f.startsWith('mime-evasion/hide-content/')).length;
   console.log(`pipeline over ${files.length} corpus messages: ${refused} refused or quarantined (${eicar} of them are EICAR evasion mails)`);
   for (const [rule, n] of [...ruleCounts].sort((a, b) => b[1] - a[1])) console.log(`  ${rule.padEnd(40)} ${n}`);
+  // every id the pipeline produced can be named in policy.monitor / policy.disabled
+  for (const rule of ruleCounts.keys()) assert.ok((RULE_FAMILIES as readonly string[]).includes(rule.split('.')[0]!), `${rule}: family missing from RULE_FAMILIES`);
 });
 
 test('every hide-content evasion mail ends as virus found or refused', { skip, timeout: 600_000 }, async () => {
