@@ -4,7 +4,8 @@
 // in the test (test/fixtures/archives/build.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandArchives } from '../../src/content/archives/expand.js';
+import AdmZip from 'adm-zip';
+import { expandArchives, expandArchivesReady } from '../../src/content/archives/expand.js';
 import { createAttachmentCheck } from '../../src/content/attachments/check.js';
 import * as B from '../fixtures/attachments/build.js';
 import * as X from '../fixtures/archives/build.js';
@@ -234,4 +235,17 @@ test('tar: a corrupt header (checksum, size field) is archive.unchecked', () => 
   const t = Buffer.concat([first.subarray(0, 1024), h, Buffer.alloc(1536)]);
   const r2 = expandArchives([part({ content: t })]);
   assert.ok(r2.hits.some((x) => x.rule === 'archive.unchecked' && /size/.test(x.detail)), JSON.stringify(r2.hits));
+});
+
+test('many bzip2 bombs in one zip: the 7-Zip engine is recycled before it corrupts (used to loop forever at ~100)', async () => {
+  const bomb = await X.sevenZip('bzip2', [{ name: 'zeros.bin', data: Buffer.alloc(8 * 1024 * 1024) }]);
+  const zip = new AdmZip();
+  for (let i = 0; i < 120; i++) zip.addFile(`b${i}.bz2`, bomb);
+  const r = await expandArchivesReady([part({ path: '2', names: ['many.zip'], content: zip.toBuffer() })]);
+  assert.ok(r.hits.some((h) => h.rule === 'archive.unchecked'), 'capped bombs are unchecked');
+  // the engine still works afterwards: a PE inside a 7z is found
+  await sevenZipReady();
+  const a = await X.sevenZip('7z', [{ name: 'x.pdf', data: B.pe() }]);
+  const after = await expandArchivesReady([part({ path: '3', names: ['x.7z'], content: a })]);
+  assert.ok(after.parts.some((p) => p.origin === 'archive' && p.trueType === 'pe'), JSON.stringify(after.hits));
 });

@@ -45,7 +45,15 @@ interface Engine {
   err: string[];
   /** Write guard for the current extraction (undefined outside one). */
   guard?: { prefix: string; perFile: number; total: number; written: number; discard: boolean; capped?: 'file' | 'total' };
+  /** Extractions stopped by a failed write; the engine is replaced after RECYCLE_AFTER of them. */
+  stopped?: number;
 }
+
+/**
+ * An attacker trial found that after ~100 extractions stopped by a failed write (xz/bzip2 bombs) an
+ * engine's memory is corrupt and 7-Zip may loop forever: replace the engine long before that.
+ */
+const RECYCLE_AFTER = 16;
 
 // An uncaught C++ exception inside 7-Zip (this build cannot catch them; some decoders throw on a
 // failed write or a corrupt stream) leaves that wasm instance unusable. A started spare takes over
@@ -249,8 +257,10 @@ export function sevenZipExtract(format: SevenZipFormat, buf: Buffer, caps: { per
       }
       collect(fs, dir, '', result.files);
     } finally {
+      const stoppedByWrite = e.guard?.capped !== undefined && !e.guard.discard;
       e.guard = undefined;
       remove(fs, dir);
+      if (stoppedByWrite && (e.stopped = (e.stopped ?? 0) + 1) >= RECYCLE_AFTER) retire(e, `recycled after ${RECYCLE_AFTER} extractions stopped at a cap`);
     }
     return result;
   });
