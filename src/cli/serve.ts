@@ -9,6 +9,11 @@ import { PosternService } from '../service.js';
 import { MetricsService } from '../metrics/index.js';
 
 export async function runServe(args: string[]): Promise<number> {
+  // A SIGHUP while starting (rule compilation takes seconds) must neither kill the process (Node's
+  // default for SIGHUP) nor be lost: remember it and reload once started.
+  let earlyHup = false;
+  const onEarlyHup = () => void (earlyHup = true);
+  process.on('SIGHUP', onEarlyHup);
   const { values } = parseArgs({
     args,
     options: {
@@ -69,5 +74,7 @@ export async function runServe(args: string[]): Promise<number> {
       }
     });
   });
+  process.off('SIGHUP', onEarlyHup);
+  if (earlyHup) process.emit('SIGHUP', 'SIGHUP');
   return -1; // keep running
 }

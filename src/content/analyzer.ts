@@ -1,7 +1,8 @@
 // Runs the content pipeline either in a pool of worker threads (piscina) or in this thread, behind
 // one interface, behind an admission gate that bounds the bytes analysed at once. A worker crash or
 // timeout (including a deadline that passes in the admission queue) is an error for that message only
-// (error action applies).
+// (error action applies). A worker stuck in synchronous code (which its own AbortSignal cannot reach)
+// is terminated and replaced once the message's budget has passed, so it never holds a thread.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { Piscina } from 'piscina';
@@ -27,6 +28,22 @@ export interface ContentAnalyzer {
   stats(): { admitted: number; waiting: number; bytesInFlight: number };
   close(): Promise<void>;
 }
+
+/** Thrown (with code) when a worker has not answered by the end of the message's budget: it was stopped and replaced. */
+export class AnalysisTimeoutError extends Error {
+  readonly code = 'ANALYSIS_TIMEOUT';
+  constructor(budgetMs: number) {
+    super(`content analysis did not finish within its ${budgetMs} ms budget; the worker was stopped and replaced`);
+    this.name = 'AnalysisTimeoutError';
+  }
+}
+
+/**
+ * How long after the budget the main thread waits before stopping the worker: the worker's own
+ * AbortSignal.timeout (started a little later, when it picks the task up) ends cooperative checks
+ * first and keeps the worker; only a worker that cannot answer is terminated.
+ */
+export const ABORT_GRACE_MS = 1000;
 
 type Run = (message: AnalyzedMessage, input: ContentInput, budgetMs: number) => Promise<ContentReport>;
 
@@ -96,7 +113,14 @@ function pooled(config: PosternConfig): { run: Run; warmUp(): Promise<void>; clo
       if (configDir) task.configDir = configDir;
       if (message.spoolPath) task.spoolPath = message.spoolPath;
       else task.raw = message.raw!;
-      return pool.run(task) as Promise<ContentReport>;
+      // Queued: leaves the queue. Running: piscina terminates the thread and starts a fresh one.
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(new AnalysisTimeoutError(budgetMs)), budgetMs + ABORT_GRACE_MS);
+      return (pool.run(task, { signal: stop.signal }) as Promise<ContentReport>)
+        .catch((err: unknown) => {
+          throw stop.signal.aborted ? (stop.signal.reason as AnalysisTimeoutError) : err;
+        })
+        .finally(() => clearTimeout(timer));
     },
     async warmUp() {
       const dummy = { direction: 'inbound' as const, sender: '', recipients: [], smtputf8: false };

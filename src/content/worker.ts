@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import type { PosternConfig } from '../config/schema.js';
 import { setConfigDir } from '../config/paths.js';
 import { createContentPipeline, type ContentInput, type ContentPipeline, type ContentReport } from './pipeline.js';
+import { runTestHooks } from './test-hooks.js';
 
 export interface WorkerTask {
   configKey: string;
@@ -35,6 +36,7 @@ export default async function analyze(task: WorkerTask): Promise<ContentReport> 
     ? readSpool(task.spoolPath)
     : Buffer.from(task.raw!.buffer, task.raw!.byteOffset, task.raw!.byteLength);
   try {
+    runTestHooks(raw); // no-op unless POSTERN_TEST_HOOKS=1 (tests only)
     return await cached.pipeline.analyze(raw, task.input, AbortSignal.timeout(task.budgetMs));
   } finally {
     if (raw.length >= BIG_MESSAGE) collectGarbage();

@@ -1,6 +1,7 @@
 // The listening milter server: accepts MTA connections on TCP or a unix socket, gives each its own
 // MilterSession, and stops gracefully (stop accepting, let in-flight messages finish, then close).
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import net from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { HandlerFactory } from './handler.js';
@@ -59,6 +60,13 @@ export class MilterServer {
         }
       };
       if (this.spec.kind === 'unix') {
+        // Node reports a missing directory as EACCES: name the real cause
+        const dir = dirname(this.spec.path);
+        if (!existsSync(dir)) {
+          this.server.off('error', onError);
+          reject(new Error(`cannot listen on unix:${this.spec.path}: directory ${dir} does not exist (create it, owned by the user Postern runs as)`));
+          return;
+        }
         removeStaleSocket(this.spec.path);
         this.server.listen(this.spec.path, done);
       } else {

@@ -249,3 +249,72 @@ test('many bzip2 bombs in one zip: the 7-Zip engine is recycled before it corrup
   const after = await expandArchivesReady([part({ path: '3', names: ['x.7z'], content: a })]);
   assert.ok(after.parts.some((p) => p.origin === 'archive' && p.trueType === 'pe'), JSON.stringify(after.hits));
 });
+
+test('7z and cab: a member with the directory attribute but real data is a file (its content is checked)', async () => {
+  // 0x30 = directory + archive, as Windows extractors still write the data as a regular file
+  const a = await X.sevenZipWithAttributes('data.bin', B.pe(), 0x30);
+  const r = expandArchives([part({ path: '2', names: ['docs.7z'], content: a })]);
+  const m = members(r);
+  assert.deepEqual(m.map((p) => [p.names[0], p.trueType]), [['data.bin', 'pe']], JSON.stringify(r.hits));
+  assert.equal(blockedByType(r).length, 1);
+  const c = X.cab([{ name: 'data.bin', data: B.pe() }]);
+  c.writeUInt16LE(0x30, c.indexOf(Buffer.from('data.bin\0')) - 2);
+  const rc = expandArchives([part({ path: '3', names: ['data.cab'], content: c })]);
+  assert.deepEqual(members(rc).map((p) => [p.names[0], p.trueType]), [['data.bin', 'pe']], JSON.stringify(rc.hits));
+  // a real empty directory is still no member
+  const d = await X.sevenZip('7z', [{ name: 'dir/x.txt', data: 'x' }]);
+  assert.deepEqual(members(expandArchives([part({ content: d })])).map((p) => p.names[0]), ['dir/x.txt']);
+});
+
+test('7z: a member whose Unix mode says symlink is extracted and checked; unrecoverable bytes are unchecked', async () => {
+  const S_IFLNK = 0xa1ff << 16;
+  // large: 7-Zip writes the data as a file, its true type is seen
+  const big = Buffer.concat([B.pe(), Buffer.alloc(8192, 0x41)]);
+  const r = expandArchives([part({ path: '2', content: await X.sevenZipWithAttributes('photo.jpg', big, S_IFLNK | 0x8020) })]);
+  assert.equal(members(r).find((p) => p.names[0] === 'photo.jpg')?.trueType, 'pe', JSON.stringify(r.hits));
+  assert.equal(blockedByType(r).length, 1);
+  // small: 7-Zip makes a link from the data, cut at the first NUL; the member is archive.unchecked
+  const small = expandArchives([part({ path: '3', content: await X.sevenZipWithAttributes('photo.jpg', B.pe(), S_IFLNK | 0x8020) })]);
+  const u = small.hits.find((h) => h.rule === 'archive.unchecked');
+  assert.ok(u && /photo\.jpg.*symbolic link.*of 512 bytes/.test(u.detail), JSON.stringify(small.hits));
+  assert.equal(u.action, 'quarantine');
+});
+
+test('tar: a pax global header path is a candidate name (GNU tar extracts under it)', () => {
+  const js = 'var s=new ActiveXObject("WScript.Shell");';
+  const t = X.tarRaw([{ name: 'pax_global_header', type: 'g', data: X.paxRecords({ path: 'invoice.js' }) }, { name: 'readme.txt', type: '0', data: js }]);
+  const r = expandArchives([part({ path: '2', content: t })]);
+  const m = members(r);
+  assert.equal(m.length, 1);
+  assert.deepEqual(m[0]!.names, ['invoice.js', 'readme.txt']);
+  const hits = createAttachmentCheck().run(message(r.parts), ENV) as { rule: string }[];
+  assert.ok(hits.some((h) => h.rule === 'attachment.blocked-name'), JSON.stringify(hits));
+});
+
+test('tar: GNU sparse members (1.0, 0.1, 0.0) are rebuilt and named as tar extracts them', () => {
+  const pe = B.pe();
+  // 1.0: map "COUNT\nOFFSET\nLENGTH\n" padded to a block at the start of the data
+  const map = Buffer.alloc(512);
+  map.write(`1\n0\n${pe.length}\n`, 0, 'latin1');
+  const v1 = X.paxRecords({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'evil.exe', 'GNU.sparse.realsize': String(pe.length), path: 'GNUSparseFile.0/readme.txt' });
+  const t1 = X.tarRaw([{ name: 'PaxHeaders/x', type: 'x', data: v1 }, { name: 'GNUSparseFile.0/readme.txt', type: '0', data: Buffer.concat([map, pe]) }]);
+  const r1 = expandArchives([part({ path: '2', content: t1 })]);
+  assert.deepEqual(r1.hits, []);
+  assert.deepEqual(members(r1).map((p) => [p.names[0], p.trueType, p.content.length]), [['evil.exe', 'pe', pe.length]]);
+  assert.ok(members(r1)[0]!.names.includes('GNUSparseFile.0/readme.txt'));
+  // 0.1: map in the pax record; a 4 KiB hole after the data is rebuilt as zeros
+  const v01 = X.paxRecords({ 'GNU.sparse.size': String(pe.length + 4096), 'GNU.sparse.map': `0,${pe.length}`, 'GNU.sparse.name': 'tool.exe', path: 'GNUSparseFile.1/a.txt' });
+  const r01 = expandArchives([part({ content: X.tarRaw([{ name: 'x', type: 'x', data: v01 }, { name: 'a.txt', type: '0', data: pe }]) })]);
+  assert.deepEqual(members(r01).map((p) => [p.names[0], p.trueType, p.content.length]), [['tool.exe', 'pe', pe.length + 4096]]);
+  // 0.0: repeated offset/numbytes records; the data begins after a 512-byte hole, chunks placed in order
+  const recs = Buffer.concat([X.paxRecords({ 'GNU.sparse.size': '1536', 'GNU.sparse.numblocks': '2' }), X.paxRecords({ 'GNU.sparse.offset': '0', 'GNU.sparse.numbytes': '2' }), X.paxRecords({ 'GNU.sparse.offset': '1024', 'GNU.sparse.numbytes': '3' })]);
+  const r00 = expandArchives([part({ content: X.tarRaw([{ name: 'x', type: 'x', data: recs }, { name: 'b.bin', type: '0', data: 'MZabc' }]) })]);
+  const b = members(r00)[0]!.content;
+  assert.equal(b.length, 1536);
+  assert.equal(b.subarray(0, 2).toString(), 'MZ');
+  assert.equal(b.subarray(1024, 1027).toString(), 'abc');
+  // a map that claims more data than the member holds is archive.unchecked
+  const bad = X.paxRecords({ 'GNU.sparse.size': '100000', 'GNU.sparse.map': '0,90000' });
+  const rb = expandArchives([part({ content: X.tarRaw([{ name: 'x', type: 'x', data: bad }, { name: 'c.bin', type: '0', data: pe }]) })]);
+  assert.ok(rb.hits.some((h) => h.rule === 'archive.unchecked' && /sparse/.test(h.detail)), JSON.stringify(rb.hits));
+});

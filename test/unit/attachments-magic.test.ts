@@ -205,3 +205,21 @@ test('XLM (Excel 4.0) macro sheets in a legacy .xls are macros: BOUNDSHEET type,
   const hits = createAttachmentCheck().checkPart(part({ names: ['invoice.xls'], content: X.xls([{ name: 'Auto', macro: true, hidden: 1 }]) }));
   assert.ok(hits.some((h) => h.rule === 'attachment.macro'));
 });
+
+test('XLM: every workbook stream is scanned (a benign "Book" listed before a macro "Workbook" hides nothing)', async () => {
+  const X = await import('../fixtures/archives/build.js');
+  const { createRequire } = await import('node:module');
+  const CFB = createRequire(import.meta.url)('cfb') as typeof import('cfb');
+  const workbook = (xls: Buffer): Buffer => Buffer.from(CFB.read(xls, { type: 'buffer' }).FileIndex.find((e) => e.name === 'Workbook')!.content as Uint8Array);
+  const both = (second: Buffer): Buffer => {
+    const c = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(c, 'Book', workbook(X.xls([{ name: 'Sheet1' }])));
+    CFB.utils.cfb_add(c, 'Workbook', second);
+    return Buffer.from(CFB.write(c, { type: 'buffer' }) as Uint8Array);
+  };
+  const hidden = t(both(workbook(X.xls([{ name: 'Sheet1' }, { name: 'Auto_Open', macro: true, hidden: 2 }]))));
+  assert.equal(hidden.macros, true);
+  assert.ok(hidden.hints.includes('hidden-macro-sheet'));
+  // control: two benign streams are no macro
+  assert.equal(t(both(workbook(X.xls([{ name: 'Sheet2' }])))).macros, false);
+});

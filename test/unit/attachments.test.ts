@@ -141,3 +141,17 @@ test('active content: HTML smuggling, PDF Launch, RTF object and SVG script are 
   assert.deepEqual(rules(part({ names: ['page.html'], contentType: 'text/html', content: '<html><p>hello</p></html>' })), []);
   assert.deepEqual(rules(part({ names: ['doc.pdf'], content: '%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\n%%EOF' })), []);
 });
+
+test('a refused archive member is named with the attachment the sender knows ("a.exe" in "report.zip")', async () => {
+  const parts = [
+    part({ path: '2', names: ['report.zip'], content: 'zip bytes (not inspected here)' }),
+    part({ path: '2/archive:docs/report.exe', origin: 'archive', names: ['docs/report.exe'], content: B.pe() }),
+  ];
+  const hits = await check.run(message(parts), ENV);
+  const member = hits.filter((h) => h.where?.startsWith('part 2/archive:'));
+  assert.ok(member.length > 0, JSON.stringify(hits));
+  for (const h of member) if (h.reply) assert.match(h.reply.text as string, /^Attachment "docs\/report\.exe" in "report\.zip" refused: /);
+  // a top-level attachment keeps the short form
+  const top = check.checkPart(part({ path: '3', names: ['x.exe'], content: 'x' }));
+  assert.match(top[0]!.reply!.text as string, /^Attachment "x\.exe" refused: /);
+});

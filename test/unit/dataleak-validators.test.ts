@@ -42,12 +42,13 @@ test('card scanner: formats, boundaries, lists', () => {
   assert.deepEqual(cards('amex 3782 822463 10005.'), ['378282246310005']);
   assert.deepEqual(cards('4111111111111111,5555555555554444;6011111111111117'), ['4111111111111111', '5555555555554444', '6011111111111117']);
   assert.deepEqual(cards('4111 1111 1111 1111 4012 8888 8888 1881'), ['4111111111111111', '4012888888881881'], 'space-separated list');
-  assert.deepEqual(cards('4111 1111-1111 1111'), [], 'mixed separators');
+  assert.deepEqual(cards('4111 1111-1111 1111'), ['4111111111111111'], 'mixed separators (an obfuscation, attack finding 9)');
   assert.deepEqual(cards('ID4111111111111111'), [], 'glued to letters');
   assert.deepEqual(cards('41111111111111110'), [], 'longer digit run (17 digits, Luhn fails)');
   assert.deepEqual(cards('x 123456789012345678904111111111111111 y'), [], 'inside a longer run');
   assert.deepEqual(cards('3.4111111111111111'), [], 'decimal fraction');
-  assert.deepEqual(cards('4111  1111  1111  1111'), [], 'double spaces are not card grouping');
+  assert.deepEqual(cards('4111  1111  1111  1111'), ['4111111111111111'], 'double spaces (an obfuscation, attack finding 9)');
+  assert.deepEqual(cards('2019  4111  1111  1111  1111  2020'), [], 'a window cut out of a row of numbers with double spaces');
   assert.deepEqual(cards(''), []);
 });
 

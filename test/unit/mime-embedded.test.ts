@@ -214,6 +214,44 @@ test('benign: binary data, a text attachment starting with one header-like line,
   for (const m of [bin, notes, html]) assert.deepEqual(attachmentRules(m), []);
 });
 
+// ---- attacker finding 7: attached message padded past a fixed sniff window, or starting with a BOM ----
+
+/** INNER with `pad` extra header lines inserted after its first field. */
+const padded = (pad: string[]): string[] => [INNER[0]!, ...pad, ...INNER.slice(1)];
+
+test('attached message with a header block over 64 KiB, or a leading UTF-8 BOM, is still opened and its attachment blocked', async () => {
+  const pad = Array.from({ length: 900 }, (_, i) => `X-Pad-${i}: ${'a'.repeat(70)}`);
+  const big = Buffer.from(padded(pad).join('\r\n'), 'latin1');
+  assert.ok(big.indexOf('\r\n\r\n') > 64 * 1024);
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(INNER.join('\r\n'), 'latin1')]);
+  for (const [label, data] of [['padded', big], ['bom', bom]] as const) {
+    const m = await outer(['Content-Type: application/octet-stream; name=forwarded.eml', 'Content-Transfer-Encoding: base64'], b64(data));
+    const inner = m.parts.find((p) => p.names.includes('payload.exe'));
+    assert.ok(inner, `${label}: ${m.parts.map((p) => p.path).join(' ')}`);
+    assert.equal(inner.trueType, 'pe', label);
+    assert.ok(attachmentRules(m).includes('attachment.blocked-name'), label);
+    assert.equal(hit(m, 'rfc.header-count'), undefined, label); // 900 + a few fields: under the 1000 limit
+  }
+  // past the header-count limit it is still read as a message, and the limit rule refuses it
+  const over = Buffer.from(padded(Array.from({ length: 1100 }, (_, i) => `X-Pad-${i}: x`)).join('\r\n'), 'latin1');
+  const m = await outer(['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64'], b64(over));
+  assert.ok(m.parts.some((p) => p.names.includes('payload.exe')));
+  assert.equal(hit(m, 'rfc.header-count')?.action, 'reject');
+});
+
+test('benign: a long header-like data file, a one-line JSON over 64 KiB and a BOM text note are not messages', async () => {
+  // many "key: value" lines but no message and MIME fields
+  const kv = Array.from({ length: 2000 }, (_, i) => `key${i}: value ${i}`).join('\r\n');
+  const json = `{"a":"${'x'.repeat(70 * 1024)}"}`;
+  const note = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Subject: meeting notes\r\n\r\nwe met\r\n')]);
+  for (const [name, data] of [['settings.yml', Buffer.from(kv)], ['data.json', Buffer.from(json)], ['notes.txt', note]] as const) {
+    const m = await outer([`Content-Type: application/octet-stream; name=${name}`, 'Content-Transfer-Encoding: base64'], b64(data));
+    assert.ok(!m.parts.some((p) => p.path.includes('/msg')), name);
+    assert.deepEqual(m.hits, [], name);
+    assert.deepEqual(attachmentRules(m), [], name);
+  }
+});
+
 // ---- finding 4: BinHex 4.0 ----
 
 test('BinHex 4.0 (transfer encoding or mac-binhex40 type): data fork decoded, true-typed and name-checked', async () => {

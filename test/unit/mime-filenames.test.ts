@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAttachmentCheck } from '../../src/content/attachments/check.js';
 import { parseLenientReadings, stripComments } from '../../src/content/mime/headers.js';
+import { mimeConfigSchema } from '../../src/content/mime/config.js';
 import { parseMessage } from '../../src/content/mime/parse.js';
 import type { ContentPart, ParsedMessage } from '../../src/content/types.js';
 import type { RuleHit } from '../../src/policy/types.js';
@@ -70,6 +71,26 @@ test('RFC 2231 continuations mixed with "name*" and plain forms: each combinatio
   const ok = await single('Content-Type: application/pdf', "Content-Disposition: attachment; filename*0*=utf-8''annual%20; filename*1*=report.pdf");
   assert.deepEqual(ok.part.names, ['annual report.pdf']);
   assert.deepEqual(ok.m.hits, []);
+});
+
+test('attacker finding 8: readings past the per-parameter cap or the per-header parameter limit are the ambiguity verdict', async () => {
+  // "evil.j" + 15 more plain names, then a section that joins the first plain value into "evil.js"
+  const plains = ['filename="evil.j"', ...Array.from({ length: 15 }, (_, i) => `filename="a${i}"`)].join('; ');
+  const cap = await single('Content-Type: application/octet-stream', `Content-Disposition: attachment; ${plains}; filename*1="s"`);
+  assert.equal(cap.m.hits.find((h) => h.rule === 'mime.ambiguous.filename')?.action, 'reject', JSON.stringify(cap.m.hits));
+  // the name after more parameters than are read (header length limit raised so only this bound applies)
+  const many = `attachment; ${Array.from({ length: 210 }, (_, i) => `x${i}=1`).join('; ')}; filename=evil.exe`;
+  const raw = Buffer.from([...HDR, 'Content-Type: application/octet-stream', `Content-Disposition: ${many}`, '', 'data', ''].join('\r\n'));
+  const m = await parseMessage(raw, { config: mimeConfigSchema.parse({ mimeHeaderLength: { limit: 65536 } }) });
+  assert.equal(m.hits.find((h) => h.rule === 'mime.ambiguous.filename')?.action, 'reject', JSON.stringify(m.hits));
+  // benign: a long name split into 20 RFC 2231 sections, and one name repeated 20 times, have one reading
+  const sections = Array.from({ length: 20 }, (_, i) => `filename*${i}*=${i === 0 ? "utf-8''" : ''}part${i}`).join('; ');
+  const long = await single('Content-Type: application/pdf', `Content-Disposition: attachment; ${sections}.pdf`);
+  assert.deepEqual(long.part.names, [`${Array.from({ length: 20 }, (_, i) => `part${i}`).join('')}.pdf`]);
+  assert.deepEqual(long.m.hits, []);
+  const same = await single('Content-Type: application/pdf', `Content-Disposition: attachment; ${Array(20).fill('filename="a.pdf"').join('; ')}`);
+  assert.deepEqual(same.part.names, ['a.pdf']);
+  assert.equal(same.m.hits.some((h) => h.rule === 'mime.ambiguous.filename'), false);
 });
 
 test('whitespace and folding around "=" still yields the name', async () => {

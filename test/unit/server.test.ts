@@ -526,6 +526,14 @@ describe('listening and stopping', () => {
     }
   });
 
+  test('unix socket in a directory that does not exist: the error says so (not EACCES)', async () => {
+    const dir = path.join(tmpdir(), `postern-missing-${process.pid}-${Date.now()}`);
+    await assert.rejects(start([], { listen: `unix:${dir}/milter.sock` }), (err: Error) => {
+      assert.match(err.message, /directory .*postern-missing-.* does not exist/);
+      return true;
+    });
+  });
+
   test('graceful stop drains an in-flight message, then closes; no new connections', async () => {
     // RCPT is answered, so the server has seen the message start before stop() is called.
     const r = await start([at('rcpt', []), eomHeader('X-T', () => 'drained')]);

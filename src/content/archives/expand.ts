@@ -10,8 +10,10 @@ import type { ContentPart } from '../types.js';
 import { detectType } from '../attachments/magic.js';
 import { safeName } from '../attachments/names.js';
 import { archivesConfigSchema, type ArchivesConfig } from './config.js';
+import { cabWithoutDirectoryAttrs } from './cab-attrs.js';
 import { listRar } from './rar.js';
 import { listTar } from './tar.js';
+import { assembleSparse } from './tar-sparse.js';
 import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
 import { sevenZipPackedHeaderSize } from './sevenzip-header.js';
 import { findEocd, localHeaderName, readZipDirectory } from './zip-directory.js';
@@ -301,7 +303,8 @@ function strippedName(parentName: string, fallback: string): string[] {
  */
 function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipFormat; label: string }): ContentPart[] {
   const { config, budget } = ctx;
-  const buf = part.content;
+  // A cab "file" with the directory attribute is a file to Windows: let 7-Zip write it as one.
+  const buf = kind.format === 'cab' ? cabWithoutDirectoryAttrs(part.content) : part.content;
   const { format, label } = kind;
   if (sevenZipStarting()) ctx.engineStarting = true;
   const down = sevenZipUnavailable();
@@ -324,8 +327,9 @@ function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipForma
   }
   if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt ${label}: ${listing.error}`);
   const single = format === 'xz' || format === 'bzip2';
+  // Directories are entries without data (sevenzip.ts); whatever 7-Zip writes is still collected below.
   const files = listing.entries.filter((e) => !e.directory);
-  if (files.length === 0) return [];
+  if (listing.entries.length === 0) return [];
   // Guards on declared sizes, before anything is decompressed.
   const overCount = files.length > config.maxEntries;
   if (overCount) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} has ${files.length} entries (limit ${config.maxEntries})`);
@@ -342,8 +346,9 @@ function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipForma
   const nameOnly = overCount || overDeclared || !!big || bomb || left <= 0;
   let extracted = new Map<string, Buffer>();
   let capped = false;
-  const plain = files.filter((e) => !e.encrypted && !e.link);
-  if (!nameOnly && plain.length > 0) {
+  // Links are extracted too: Windows extractors ignore the Unix mode and write the member's bytes.
+  const plain = files.filter((e) => !e.encrypted);
+  if (!nameOnly && (plain.length > 0 || files.length < listing.entries.length)) {
     // Actual output is capped whatever the headers declare: per member, and in total by the budget
     // left, the declared-size limit and the ratio limit (so an undeclared bzip2 bomb stops early).
     const total = Math.min(left, config.maxDeclaredBytes, Math.max(config.ratioMinBytes, buf.length * config.maxRatio));
@@ -375,7 +380,13 @@ function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipForma
     if (!memberBudgetLeft(ctx, part)) break;
     if (e.encrypted) encrypted++;
     const names = single ? strippedName(part.names[0] ?? '', e.path || `${label}-member`) : [e.path];
-    members.push(makeMember(ctx, part, names, take(e.path, e.size)));
+    const data = take(e.path, e.size);
+    // A member with data whose bytes we did not get in full (7-Zip refused a link, made a directory,
+    // truncated a link target at a NUL...) went unchecked: never pass it silently.
+    if (!nameOnly && !capped && !e.encrypted && !single && (e.size ?? 0) > 0 && (!data || data.length !== e.size)) {
+      hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} entry "${safeName(e.path)}"${e.link ? ' (symbolic link)' : ''}: ${data ? `${data.length} of ${e.size} bytes` : `${e.size} bytes not`} extracted`);
+    }
+    members.push(makeMember(ctx, part, names, data));
   }
   // Files 7-Zip wrote under a path the listing did not show the same way: still members.
   for (const [path] of extracted) {
@@ -434,7 +445,20 @@ function openTar(ctx: Ctx, part: ContentPart): ContentPart[] {
         budget.inflated += e.size;
       }
     }
-    members.push(makeMember(ctx, part, [e.name], content));
+    // GNU sparse: `tar x` writes the rebuilt file (its map stripped, holes filled), so check that.
+    if (e.sparse && content) {
+      const s = e.sparse;
+      if ('error' in s) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `tar member "${safeName(e.name)}": ${s.error}`);
+      } else if (s.realSize > config.tarContentMaxBytes || budget.inflated + s.realSize > config.maxInflatedBytes) {
+        hit(ctx, 'unchecked', 'archive.unchecked', part, `sparse tar member "${safeName(e.name)}" (${s.realSize} bytes) listed by name only`);
+        content = undefined;
+      } else {
+        content = assembleSparse(buf, e.dataStart, s);
+        budget.inflated += s.realSize;
+      }
+    }
+    members.push(makeMember(ctx, part, e.names.length > 0 ? e.names : [e.name], content));
   }
   return members;
 }

@@ -29,7 +29,7 @@ export interface SzListing {
 }
 
 export interface SzExtraction {
-  /** Regular files written, by archive path, with their content. */
+  /** Regular files written (and links: their target as bytes), by archive path, with their content. */
   files: Map<string, Buffer>;
   /** Which cap stopped the extraction, if one did. */
   capped?: 'file' | 'total';
@@ -179,14 +179,17 @@ function parseListing(lines: string[]): SzEntry[] {
     if (Object.keys(cur).length === 0) return; // single-stream formats (xz, bzip2) print no Path
     const num = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
     const attrs = cur.Attributes ?? '';
+    const size = num(cur.Size);
+    const packed = num(cur['Packed Size']);
+    // The directory attribute alone proves nothing: an entry with data is a file to Windows
+    // extractors (and to 7-Zip for 7z), whatever its attributes say.
+    const hasData = (size ?? 0) > 0 || (packed ?? 0) > 0;
     const entry: SzEntry = {
       path: cur.Path ?? '',
       encrypted: cur.Encrypted === '+',
-      directory: cur.Folder === '+' || /^D/.test(attrs),
+      directory: (cur.Folder === '+' || /^D/.test(attrs)) && !hasData,
       link: / l/.test(attrs) || cur['Symbolic Link'] !== undefined,
     };
-    const size = num(cur.Size);
-    const packed = num(cur['Packed Size']);
     if (size !== undefined) entry.size = size;
     if (packed !== undefined) entry.packedSize = packed;
     entries.push(entry);
@@ -240,7 +243,7 @@ export function sevenZipList(format: SevenZipFormat, buf: Buffer): SzListing {
 export function sevenZipExtract(format: SevenZipFormat, buf: Buffer, caps: { perFile: number; total: number }): SzExtraction {
   const e = engine;
   if (!e) return { files: new Map(), error: sevenZipUnavailable() ?? 'unavailable' };
-  const fs = e.mod.FS as FileSystem & { readFile(p: string): Uint8Array; lstat(p: string): { mode: number } };
+  const fs = e.mod.FS as CollectFs;
   return withInput(e, format, buf, (path) => {
     const dir = `/out/${seq}`;
     fs.mkdir(dir);
@@ -266,7 +269,9 @@ export function sevenZipExtract(format: SevenZipFormat, buf: Buffer, caps: { per
   });
 }
 
-function collect(fs: FileSystem & { readFile(p: string): Uint8Array; lstat(p: string): { mode: number } }, dir: string, rel: string, files: Map<string, Buffer>): void {
+type CollectFs = FileSystem & { readFile(p: string): Uint8Array; lstat(p: string): { mode: number }; readlink(p: string): string };
+
+function collect(fs: CollectFs, dir: string, rel: string, files: Map<string, Buffer>): void {
   for (const name of fs.readdir(dir)) {
     if (name === '.' || name === '..') continue;
     const full = `${dir}/${name}`;
@@ -276,6 +281,15 @@ function collect(fs: FileSystem & { readFile(p: string): Uint8Array; lstat(p: st
     else if (fs.isFile(mode)) {
       const data = fs.readFile(full);
       files.set(r, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    } else if (fs.isLink(mode)) {
+      // A small member whose Unix mode says symlink becomes a link whose target is its data; Windows
+      // extractors write that data as a file. The target is the data only as far as it is clean UTF-8
+      // without NUL: the caller compares the length with the declared size.
+      try {
+        files.set(r, Buffer.from(fs.readlink(full), 'utf8'));
+      } catch {
+        /* unreadable link: the caller sees the member as not extracted */
+      }
     }
   }
 }

@@ -1,12 +1,21 @@
 // Walks a tar archive's headers (v7, ustar, GNU, pax) WITHOUT copying data: every member that
 // carries data, whatever its typeflag (regular '0'/'\0', contiguous '7', links or devices with a
-// size, vendor letters), with GNU long names ('L') and pax 'path'/'size' records applied. Metadata
+// size, vendor letters), with GNU long names ('L') and pax 'path'/'size' records applied, every name
+// an extractor may use kept as a candidate (pax global 'path', GNU.sparse.name), and GNU sparse
+// members' layout read (tar-sparse.ts) so the caller can rebuild the real file. Metadata
 // members (pax 'x'/'g', GNU 'L'/'K') are consumed, never returned. A header whose checksum or size
 // field is broken stops the walk with an error (the caller reports it). Bounded: one pass over the
 // buffer, metadata records read up to 1 MiB. Never throws.
 
+import { isSparse, sparseLayout, sparseName, type SparseLayout } from './tar-sparse.js';
+
 export interface TarEntry {
+  /** The name GNU tar extracts the member under. */
   name: string;
+  /** Every name some extractor may use (name first): header, GNU long name, pax path, global path, sparse name. */
+  names: string[];
+  /** GNU sparse member: its layout, or why it cannot be read. */
+  sparse?: SparseLayout | { error: string };
   /** Typeflag character as stored ('\0' for old regular files). */
   type: string;
   /** Member data: [dataStart, dataStart + size) in the buffer (may run past its end: truncated). */
@@ -62,9 +71,14 @@ const cstr = (b: Buffer): string => {
   return (z >= 0 ? b.subarray(0, z) : b).toString('utf8');
 };
 
-/** pax extended header records: "LEN key=value\n", LEN counting the whole record. */
+/** pax extended header records: "LEN key=value\n", LEN counting the whole record (last one wins). */
 export function parsePax(data: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
+  return new Map(parsePaxRecords(data));
+}
+
+/** pax extended header records in order, repeated keys kept (GNU sparse 0.0 repeats them). */
+export function parsePaxRecords(data: Buffer): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
   let p = 0;
   for (let guard = 0; p < data.length && guard < 10_000; guard++) {
     const sp = data.indexOf(0x20, p);
@@ -73,7 +87,7 @@ export function parsePax(data: Buffer): Map<string, string> {
     if (!Number.isSafeInteger(len) || len <= sp - p + 1 || p + len > data.length) break;
     const rec = data.subarray(sp + 1, p + len - 1).toString('utf8');
     const eq = rec.indexOf('=');
-    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    if (eq > 0) out.push([rec.slice(0, eq), rec.slice(eq + 1)]);
     p += len;
   }
   return out;
@@ -86,6 +100,7 @@ export function listTar(buf: Buffer, maxEntries: number): TarListing {
   let paxPath: string | undefined;
   let paxSize: number | undefined;
   let globalPath: string | undefined;
+  let paxRecs: Array<[string, string]> = [];
   while (p + BLOCK <= buf.length) {
     const h = buf.subarray(p, p + BLOCK);
     if (isZeroBlock(h)) {
@@ -122,11 +137,13 @@ export function listTar(buf: Buffer, maxEntries: number): TarListing {
       const data = buf.subarray(dataStart, Math.min(dataEnd, dataStart + META_MAX));
       if (type === 'L') longName = cstr(data);
       else if (type === 'x' || type === 'g') {
-        const pax = parsePax(data);
+        const recs = parsePaxRecords(data);
+        const pax = new Map(recs);
         const path = pax.get('path');
         const psize = pax.get('size');
         const n = psize !== undefined && /^\d{1,15}$/.test(psize) ? Number(psize) : undefined;
         if (type === 'x') {
+          paxRecs = paxRecs.concat(recs);
           if (path !== undefined) paxPath = path;
           if (n !== undefined) paxSize = n;
         } else if (path !== undefined) globalPath = path;
@@ -139,16 +156,28 @@ export function listTar(buf: Buffer, maxEntries: number): TarListing {
       const prefix = cstr(h.subarray(345, 500));
       if (prefix) name = `${prefix}/${name}`;
     }
-    name = paxPath ?? longName ?? (name || globalPath || '');
+    // GNU tar: pax 'x' path, then pax global path, then GNU long name, then the header. Other
+    // extractors differ, so every one of them is a candidate name.
+    const sparse = isSparse(paxRecs) ? sparseName(paxRecs) : undefined;
+    const names = [sparse, paxPath, globalPath, longName, name].filter((n): n is string => !!n).filter((n, i, a) => a.indexOf(n) === i);
+    name = names[0] ?? '';
+    let sparseInfo: TarEntry['sparse'];
+    if (isSparse(paxRecs)) {
+      const layout = sparseLayout(paxRecs, buf, dataStart, size);
+      sparseInfo = typeof layout === 'string' ? { error: layout } : layout;
+    }
     longName = undefined;
     paxPath = undefined;
     paxSize = undefined;
+    paxRecs = [];
     if (out.entries.length >= maxEntries) {
       out.truncated = true;
       break;
     }
     const directory = (type === '5' || name.endsWith('/')) && size === 0;
-    out.entries.push({ name, type, dataStart, size, directory });
+    const entry: TarEntry = { name, names, type, dataStart, size, directory };
+    if (sparseInfo) entry.sparse = sparseInfo;
+    out.entries.push(entry);
     if (dataEnd > buf.length) {
       out.error = `tar member at offset ${p} runs past the end`;
       break;

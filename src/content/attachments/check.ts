@@ -15,7 +15,7 @@ export interface AttachmentCheck extends ContentCheck {
   /** The effective blocked-extension set (for diagnostics and `postern config show`). */
   readonly rules: AttachmentRules;
   /** Hits for one part (used by tests and by callers that check parts outside a message). */
-  checkPart(part: ContentPart): RuleHit[];
+  checkPart(part: ContentPart, container?: string): RuleHit[];
 }
 
 export function createAttachmentCheck(input: Partial<AttachmentsConfig> | AttachmentsConfig = {}): AttachmentCheck {
@@ -23,14 +23,16 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
   const rules = effectiveAttachmentRules(config);
   const blockedTypes = new Set(config.blockedTypes);
 
-  const reply = (action: RuleAction, name: string, why: string): SmtpReply | undefined => {
+  const reply = (action: RuleAction, name: string, why: string, container?: string): SmtpReply | undefined => {
     if (action !== 'reject' && action !== 'tempfail') return undefined;
     if (config.reply) return config.reply;
-    const text = name ? `Attachment "${safeName(name)}" refused: ${why}` : `Attachment refused: ${why}`;
+    // a member of an archive is named with the attachment the sender knows ("a.exe" in "report.zip")
+    const inside = container ? ` in "${safeName(container)}"` : '';
+    const text = name ? `Attachment "${safeName(name)}"${inside} refused: ${why}` : `Attachment${inside ? ` content${inside}` : ''} refused: ${why}`;
     return action === 'reject' ? { code: 554, enhanced: '5.7.1', text } : { code: 451, enhanced: '4.7.1', text };
   };
 
-  function checkPart(part: ContentPart): RuleHit[] {
+  function checkPart(part: ContentPart, container?: string): RuleHit[] {
     const hits: RuleHit[] = [];
     const seen = new Set<string>();
     const emit = (key: keyof AttachmentsConfig['actions'], rule: string, name: string, detail: string, why: string): void => {
@@ -42,7 +44,7 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
       if (seen.has(k)) return;
       seen.add(k);
       const hit: RuleHit = { rule, action, detail, where };
-      const r = reply(action, name, why);
+      const r = reply(action, name, why, container);
       if (r) hit.reply = r;
       hits.push(hit);
     };
@@ -104,9 +106,13 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
     run(message: ParsedMessage): RuleHit[] {
       if (!config.enabled) return [];
       const out: RuleHit[] = [];
+      const nameAt = new Map<string, string>();
+      for (const part of message.parts ?? []) if (part?.names?.[0]) nameAt.set(part.path, part.names[0]);
       for (const part of message.parts ?? []) {
         try {
-          out.push(...checkPart(part));
+          const cut = typeof part.path === 'string' ? part.path.indexOf('/archive:') : -1;
+          const container = cut > 0 ? nameAt.get(part.path.slice(0, cut)) : undefined;
+          out.push(...checkPart(part, container));
         } catch (e) {
           out.push({ rule: 'attachment.error', action: config.failAction, detail: `attachment check failed: ${(e as Error).message}`, where: `part ${part.path}` });
         }

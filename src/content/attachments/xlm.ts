@@ -1,4 +1,4 @@
-// Excel 4.0 (XLM) macro sheets in legacy .xls files: reads the BIFF "Workbook" (BIFF8) or "Book"
+// Excel 4.0 (XLM) macro sheets in legacy .xls files: reads every BIFF "Workbook" (BIFF8) and "Book"
 // (BIFF5) stream of an OLE file (through `cfb`) and walks its records for a BOUNDSHEET of sheet
 // type "macro sheet" or a substream BOF of type macro sheet (BOF records stay readable in
 // RC4-encrypted workbooks, BOUNDSHEET types do not). No VBA storage is involved, so the OLE name
@@ -43,11 +43,16 @@ export function scanBiff(s: Uint8Array): XlmInfo {
   return info;
 }
 
-/** XLM macro sheets of an OLE .xls, or undefined when there is no readable workbook stream. */
+/**
+ * XLM macro sheets of an OLE .xls, or undefined when there is no readable workbook stream. Every
+ * "Workbook"/"Book" stream is scanned and the results combined: which one Excel opens depends on
+ * the version, and a benign stream listed first must not hide a macro sheet in another.
+ */
 export function xlmMacroSheets(buf: Buffer): XlmInfo | undefined {
   try {
     const CFB = load();
     const container = CFB.read(buf, { type: 'buffer' });
+    let found: XlmInfo | undefined;
     for (let i = 0; i < container.FileIndex.length; i++) {
       const e = container.FileIndex[i]!;
       if (e.type !== 2) continue;
@@ -55,9 +60,10 @@ export function xlmMacroSheets(buf: Buffer): XlmInfo | undefined {
       if (name !== 'workbook' && name !== 'book') continue;
       const content = e.content;
       if (!content || content.length === 0) continue;
-      return scanBiff(content instanceof Uint8Array ? content : Uint8Array.from(content));
+      const info = scanBiff(content instanceof Uint8Array ? content : Uint8Array.from(content));
+      found = found ? { macroSheets: found.macroSheets + info.macroSheets, hidden: found.hidden || info.hidden } : info;
     }
-    return undefined;
+    return found;
   } catch {
     return undefined;
   }

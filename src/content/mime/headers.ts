@@ -114,7 +114,12 @@ export interface StructuredValue {
   /** Lower-case, whitespace/comments removed: "multipart/mixed", "attachment", "base64". */
   value: string;
   params: Param[];
+  /** True when parameters beyond MAX_PARAMS were left unread (the caller must not treat the list as complete). */
+  capped?: boolean;
 }
+
+/** Most parameters read from one header value. */
+const MAX_PARAMS = 200;
 
 function skipCfws(s: string, i: number): number {
   for (;;) {
@@ -158,7 +163,7 @@ export function parseStructured(s: string): StructuredValue {
     i++;
   }
   const params: Param[] = [];
-  while (i < s.length && params.length < 200) {
+  while (i < s.length && params.length < MAX_PARAMS) {
     if (s[i] === ';') i++;
     i = skipCfws(s, i);
     let name = '';
@@ -184,7 +189,9 @@ export function parseStructured(s: string): StructuredValue {
     while (i < s.length && s[i] !== ';') i++;
     if (name) params.push(makeParam(name, value));
   }
-  return { value: v.toLowerCase(), params };
+  const out: StructuredValue = { value: v.toLowerCase(), params };
+  if (params.length >= MAX_PARAMS && /[^\s;]/.test(s.slice(i))) out.capped = true;
+  return out;
 }
 
 /**
@@ -195,8 +202,10 @@ export function parseNaive(s: string): StructuredValue {
   const params: Param[] = [];
   const seen = new Set<string>();
   const splits = s.includes('\\') ? [s.split(';'), s.split(/(?<!\\);/)] : [s.split(';')];
+  let capped = false;
   for (const pieces of splits) {
-    for (const p of pieces.slice(1, 201)) {
+    if (pieces.length > MAX_PARAMS + 1) capped = true;
+    for (const p of pieces.slice(1, MAX_PARAMS + 1)) {
       const eq = p.indexOf('=');
       if (eq < 0) continue;
       const name = p.slice(0, eq).trim();
@@ -211,7 +220,9 @@ export function parseNaive(s: string): StructuredValue {
       }
     }
   }
-  return { value: s.split(';')[0]!.replace(/\([^)]*\)/g, '').replace(/["\s]/g, '').toLowerCase(), params };
+  const out: StructuredValue = { value: s.split(';')[0]!.replace(/\([^)]*\)/g, '').replace(/["\s]/g, '').toLowerCase(), params };
+  if (capped) out.capped = true;
+  return out;
 }
 
 function makeParam(rawName: string, value: string): Param {
@@ -231,12 +242,23 @@ function pctDecode(s: string): Buffer {
   return Buffer.from(bytes);
 }
 
+/** Most distinct readings kept of one parameter (RFC 2231 readings first, then plain and mixed ones). */
+export const MAX_PARAM_READINGS = 16;
+
 /**
  * Every value a parser could take for parameter `name`: each plain occurrence, the RFC 2231 form
  * (sections joined in numeric order and, when it differs, in written order), decoded to text.
  * Order: the strict RFC reading first (RFC 2231 wins over plain, first plain occurrence).
  */
 export function paramValues(params: Param[], name: string): string[] {
+  return paramReadings(params, name).values;
+}
+
+/**
+ * paramValues with a flag: `capped` is true when distinct readings beyond MAX_PARAM_READINGS were
+ * left out, so a caller checking names knows the list is incomplete (never a silent drop).
+ */
+export function paramReadings(params: Param[], name: string): { values: string[]; capped: boolean } {
   const plain: string[] = [];
   const plainRaw: Param[] = [];
   const sections: Param[] = [];
@@ -249,8 +271,11 @@ export function paramValues(params: Param[], name: string): string[] {
   }
   const out: string[] = [];
   let cap = 8;
+  let capped = false;
   const push = (v: string): void => {
-    if (!out.includes(v) && out.length < cap) out.push(v);
+    if (out.includes(v)) return;
+    if (out.length < cap) out.push(v);
+    else capped = true;
   };
   let join: ((list: Param[], pctAll: boolean) => string) | undefined;
   if (sections.length) {
@@ -283,7 +308,7 @@ export function paramValues(params: Param[], name: string): string[] {
       push(join(sections, pctAll));
     }
   }
-  cap = 16;
+  cap = MAX_PARAM_READINGS;
   for (const p of plain) push(p);
   if (join) {
     // mixed forms: "name*" alone or with the numbered sections; a plain value taken as section 0
@@ -297,7 +322,7 @@ export function paramValues(params: Param[], name: string): string[] {
       push(join([{ ...plainRaw[0]!, section: 0 }, ...numbered], false));
     }
   }
-  return out;
+  return { values: out, capped };
 }
 
 /** The value with RFC 822 comments "(...)" (nested, backslash escapes) outside quoted strings removed. */

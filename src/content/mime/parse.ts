@@ -20,10 +20,10 @@ import { decodeBase64, decodeBase64PerLine, decodeBase64Quanta, decodeCharset, d
 import { findEmbedded } from './embedded.js';
 import { decodeUuBody, detectTrueType, htmlToTextReport, parseTnef } from './extract.js';
 import {
-  describedNames, headerText, looseNormalize, paramValues, parseLenientReadings, parseNaive, parseStructured, readHeaderBlock,
-  readHeaderBlockLenient, type RawHeader, type StructuredValue,
+  describedNames, headerText, looseNormalize, MAX_PARAM_READINGS, paramReadings, paramValues, parseLenientReadings, parseNaive,
+  parseStructured, readHeaderBlock, readHeaderBlockLenient, type RawHeader, type StructuredValue,
 } from './headers.js';
-import { looksLikeMessage, mayHoldMessage } from './sniff.js';
+import { mayHoldMessage, messageStart } from './sniff.js';
 import { HitSink } from './hits.js';
 import { mailparserExtraParts } from './mailparser-view.js';
 import { checkHeaders, checkRawLines } from './rfc.js';
@@ -560,9 +560,13 @@ function emitLeaf(
   // every name source
   const names: string[] = [];
   const sources: string[][] = [];
+  // readings past a bound (parameters per header, readings per parameter) are never dropped silently
+  let namesCapped = false;
   const collect = (list: StructuredValue[], param: string): void => {
     for (const s of list) {
-      const vs = paramValues(s.params, param).map((v) => v.normalize('NFC')).filter((v) => v.length > 0);
+      const r = paramReadings(s.params, param);
+      if (r.capped || s.capped) namesCapped = true;
+      const vs = r.values.map((v) => v.normalize('NFC')).filter((v) => v.length > 0);
       if (vs.length) sources.push(vs);
       for (const v of vs) if (!names.includes(v)) names.push(v);
     }
@@ -582,6 +586,10 @@ function emitLeaf(
     const detail = `${names.length} different file names${names.length > strictCount ? ' (some only in a lenient reading)' : ''}: ${names.map((n) => JSON.stringify(clip(n, 60))).join(', ')}`;
     if (exts.size > 1) sink.add('filename', 'mime.ambiguous.filename', detail, where);
     else sink.add('filenameMismatch', 'mime.filename-mismatch', detail, where);
+  }
+  if (namesCapped) {
+    sink.add('filename', 'mime.ambiguous.filename',
+      `more file-name readings than are checked (over ${MAX_PARAM_READINGS} per parameter or parameters past the per-header limit): a mail program may show one that is not checked`, where);
   }
   // percent-hex names ("attached%2E%62at") as a decoder would show them
   for (const n of [...names]) {
@@ -657,10 +665,11 @@ function emitLeaf(
     // files hidden inside the leaf (uuencode, yEnc, BinHex), searched over the whole part, not the text cut
     if ((isText && !isMessage) || binhexDeclared) emitEmbedded(r.data, p, depth, ctx, binhexDeclared && ri === 0);
     // an attached message sent under another type or name: parsed as message/rfc822 (depth limits apply)
-    if (ri === 0 && !isMessage && !ctx.stopped && mayHoldMessage(type, names, hs, depth, isAttachment) && looksLikeMessage(r.data, names)) {
-      const ib = readHeaderBlock(r.data, 0, r.data.length);
+    const msgAt = ri === 0 && !isMessage && !ctx.stopped && mayHoldMessage(type, names, hs, depth, isAttachment) ? messageStart(r.data, names) : -1;
+    if (msgAt >= 0) {
+      const ib = readHeaderBlock(r.data, msgAt, r.data.length);
       checkHeaders(ib, whereOf(p), false, ctx.smtputf8, config, sink);
-      parseEntity(r.data, 0, r.data.length, depth + 1, `${p}/msg`, ctx, [], 'text/plain', ib);
+      parseEntity(r.data, msgAt, r.data.length, depth + 1, `${p}/msg`, ctx, [], 'text/plain', ib);
     }
     if (tt === 'tnef' || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef') {
       const files = parseTnef(r.data);

@@ -1,6 +1,7 @@
 // The data-leak content check (rule ids dataleak.card, dataleak.ssn, dataleak.iban, dataleak.<dictionary>):
 // counts distinct valid sensitive values in the decoded text of every part (and, optionally, the raw
-// bytes of parts without text; UTF-16 bytes are decoded), after folding obfuscation (normalize.ts),
+// bytes of parts without text; UTF-16 bytes are decoded, and UTF-16 text runs anywhere in binary bytes
+// are pulled out), after folding obfuscation (normalize.ts),
 // and fires per rule at its threshold. Text it could not see whole (a part's text cut by a parser
 // limit, the scan budget) is reported as dataleak.incomplete — never a silent pass. Hits carry counts
 // only — the matched data never leaves this file (not in details, not in logs).
@@ -10,7 +11,7 @@ import type { Direction, RuleAction, RuleHit } from '../../types.js';
 import type { DataLeakConfig, DictionaryConfig, OutboundConfig } from '../config.js';
 import { dictionarySchema } from '../config.js';
 import { OutboundConfigError, compileRe2, readYamlFile } from '../files.js';
-import { decodeUtf16, foldForScan, utf16Encoding } from './normalize.js';
+import { decodeUtf16, foldForScan, utf16Encoding, utf16TextRuns } from './normalize.js';
 import { scanCards, scanIbans, scanSsns } from './scan.js';
 
 /** Most distinct values remembered per rule; counts beyond are reported as "at least". */
@@ -159,7 +160,11 @@ export class DataLeakScanner {
       if (typeof part.text === 'string') {
         texts.push(() => part.text);
         if (part.textTruncated) cut.push(`part ${part.path}: ${part.textTruncated}`);
-      } else if (cfg.scanBinaryParts && bytes && !utf16) texts.push(() => bytes.toString('latin1'));
+      } else if (cfg.scanBinaryParts && bytes && !utf16) {
+        texts.push(() => bytes.toString('latin1'));
+        // UTF-16 text inside a binary file (a .doc's text stream after its header and tables)
+        texts.push(() => utf16TextRuns(bytes));
+      }
       if (bytes && utf16) texts.push(() => decodeUtf16(bytes, utf16));
     }
     for (const get of texts) {

@@ -1,8 +1,10 @@
 // Text preparation for the data-leak scanners, so obfuscated numbers read like plain ones:
-// invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks) are
+// invisible characters (format characters and every Default_Ignorable_Code_Point: zero-width
+// space/joiners, word joiner, BOM, soft hyphen, bidi marks, CGJ, Hangul fillers, variation selectors) are
 // removed (after NFKC), every Unicode decimal digit (category Nd: Arabic-Indic, Devanagari, fullwidth...) becomes
-// 0-9, Unicode spaces and dashes become ' ' and '-', dot-like marks become '.'. Also recognises UTF-16
-// text in raw part bytes (BOM, or the zero-byte pattern of mostly-ASCII text) and decodes it.
+// 0-9, Unicode spaces and dashes become ' ' and '-', line separators '\n', dot-like marks '.'. Also
+// recognises UTF-16 text in raw part bytes (BOM, or the zero-byte pattern of mostly-ASCII text) and decodes
+// it, and pulls runs of UTF-16 ASCII text out of anywhere in binary bytes (a .doc's text stream).
 // Pure functions; never throws on any input.
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -24,7 +26,11 @@ export function digitValue(cp: number): string {
   return v;
 }
 
-const CLASSIFY = /^(?:(\p{Cf})|(\p{Nd})|(\p{Zs})|([\u00B7\u2022\u2024\u2027\u30FB\uFF0E\uFF61])|(\p{Pd}|\u2212))$/u;
+// Removed: format characters and every Default_Ignorable_Code_Point (combining grapheme joiner U+034F,
+// Hangul fillers U+3164/U+1160, variation selectors, tags...). Spaces: Zs and the braille blank U+2800
+// (not ignorable, but blank). Line and paragraph separators and NEL become '\n'.
+const CLASSIFY =
+  /^(?:(\p{Cf}|\p{Default_Ignorable_Code_Point})|(\p{Nd})|(\p{Zs}|\u2800)|([\u00B7\u2022\u2024\u2027\u30FB\uFF0E\uFF61])|(\p{Pd}|\u2212)|(\p{Zl}|\p{Zp}|\u0085))$/u;
 /** Per non-ASCII code point: its replacement, or null when it stays as it is. */
 const foldCache = new Map<number, string | null>();
 
@@ -32,7 +38,9 @@ function foldOf(cp: number): string | null {
   let r = foldCache.get(cp);
   if (r !== undefined) return r;
   const m = CLASSIFY.exec(String.fromCodePoint(cp));
-  r = !m ? null : m[1] !== undefined ? '' : m[2] !== undefined ? digitValue(cp) : m[3] !== undefined ? ' ' : m[4] !== undefined ? '.' : '-';
+  r = !m
+    ? null
+    : m[1] !== undefined ? '' : m[2] !== undefined ? digitValue(cp) : m[3] !== undefined ? ' ' : m[4] !== undefined ? '.' : m[5] !== undefined ? '-' : '\n';
   if (foldCache.size < 65536) foldCache.set(cp, r);
   return r;
 }
@@ -94,4 +102,46 @@ const decoders = { 'utf-16le': new TextDecoder('utf-16le'), 'utf-16be': new Text
 export function decodeUtf16(b: Uint8Array, enc: 'utf-16le' | 'utf-16be'): string {
   const even = b.length % 2 === 0 ? b : b.subarray(0, b.length - 1);
   return decoders[enc].decode(even);
+}
+
+/** Shortest run of UTF-16 ASCII text code units taken from binary bytes. */
+const MIN_RUN = 8;
+
+/**
+ * Runs of at least MIN_RUN UTF-16 code units that are ASCII text (tab, CR, LF, 0x20-0x7e) with a zero
+ * high byte, anywhere in the bytes, at both byte alignments (so little- and big-endian text are both
+ * found), joined by '\n'. For binary parts (Word .doc, other containers) whose UTF-16 text is neither at
+ * the start nor the bulk of the file. O(n) time; the result is at most n/2 characters. '' when none.
+ */
+export function utf16TextRuns(b: Uint8Array): string {
+  const pieces: string[] = [];
+  for (const parity of [0, 1]) {
+    let run: number[] = [];
+    let long = false; // part of this run already emitted
+    let beAligned = false; // a zero byte just before the run: it may be big-endian text read one byte late
+    const end = (): void => {
+      if (long || run.length >= MIN_RUN) pieces.push(String.fromCharCode(...run), '\n');
+      run = [];
+      long = false;
+    };
+    for (let i = parity; i + 1 < b.length; i += 2) {
+      const x = b[i]!;
+      if (b[i + 1] === 0 && isTextByte(x)) {
+        if (run.length === 0 && !long) beAligned = i > 0 && b[i - 1] === 0;
+        run.push(x);
+        if (run.length === 4096) {
+          pieces.push(String.fromCharCode(...run)); // in pieces: String.fromCharCode takes bounded arguments
+          run = [];
+          long = true;
+        }
+      } else if (run.length > 0 || long) {
+        // big-endian text "00 43 00 34" read this way ends "(34, next byte)": its last character is x
+        if (beAligned && isTextByte(x)) run.push(x);
+        end();
+      }
+    }
+    if (beAligned && (run.length > 0 || long) && (b.length - parity) % 2 === 1 && isTextByte(b[b.length - 1]!)) run.push(b[b.length - 1]!);
+    end();
+  }
+  return pieces.join('');
 }

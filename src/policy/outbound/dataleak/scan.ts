@@ -9,10 +9,13 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isWordChar = (c: number): boolean =>
   (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000);
 
-/** Separators allowed between digit groups (text is folded first): space, dash, dot, slash, underscore. */
-const isSepChar = (c: number): boolean => c === 32 || c === 45 || c === 46 || c === 47 || c === 95;
-/** Longest separator between two groups of one number (" - "). */
-const MAX_SEP = 3;
+/** Whitespace between digit groups (text is folded first, so Unicode spaces and line separators are ASCII here). */
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+/** Punctuation allowed between digit groups: - . / _ , : | ( ) " ' */
+const isPunctSep = (c: number): boolean =>
+  c === 45 || c === 46 || c === 47 || c === 95 || c === 44 || c === 58 || c === 124 || c === 40 || c === 41 || c === 34 || c === 39;
+/** Most punctuation characters in one separator (`", "` is three); any run of whitespace is allowed besides. */
+const MAX_PUNCT = 3;
 /** Groups kept unprocessed while scanning: the longest window (19 one-digit groups) plus one. */
 const LOOKAHEAD = 20;
 
@@ -21,13 +24,31 @@ interface Group {
   end: number; // exclusive
   /** Separator text between the previous group of the chain and this one ("" for the first). */
   sep: string;
-  /** Digits in the previous group of the chain (0 for the first). */
-  prevLen: number;
+  /** The separator with each whitespace run reduced to ' ' (or '\n' when it holds a line break). */
+  kind: string;
   dirtyStart: boolean;
   dirtyEnd: boolean;
 }
 
-/** Group-length shapes accepted for separated card numbers (besides one 13-19 digit block). */
+/** A separator's kind: whitespace runs collapse, so "4111  1111\t1111" has one kind throughout. */
+function sepKind(sep: string): string {
+  let out = '';
+  let ws = 0; // 0 none, 1 spaces, 2 with a line break
+  for (let i = 0; i < sep.length; i++) {
+    const c = sep.charCodeAt(i);
+    if (isSpace(c)) {
+      ws = Math.max(ws, c === 32 || c === 9 ? 1 : 2);
+      continue;
+    }
+    if (ws) out += ws === 2 ? '\n' : ' ';
+    ws = 0;
+    out += sep[i];
+  }
+  if (ws) out += ws === 2 ? '\n' : ' ';
+  return out;
+}
+
+/** Group-length shapes printed on cards (besides one 13-19 digit block): 4-4-4-4(-1..3), 4-4-4-1..4, Amex/Diners 4-6-5 / 4-6-4. */
 function shapeOk(chain: Group[], head: number, k: number): boolean {
   const len = (j: number): number => chain[head + j]!.end - chain[head + j]!.start;
   if (len(0) !== 4) return false;
@@ -38,11 +59,17 @@ function shapeOk(chain: Group[], head: number, k: number): boolean {
 }
 
 /**
- * Find payment card numbers in folded text (see normalize.ts): one block of 13-19 digits; 4-digit
- * groups (Amex/Diners 4-6-5 / 4-6-4) separated by one of space - . / _ (alone or with a space each
- * side, " - "), the same separator throughout; or 13-19 single digits each separated by the same separator ("4 1 1 1 ...").
+ * Find payment card numbers in folded text (see normalize.ts). A chain is a run of digit groups joined
+ * by separators (any whitespace run plus at most three of - . / _ , : | ( ) " '). A card is:
+ * - one block of 13-19 digits anywhere;
+ * - a printed card shape (4-4-4-4, 4-6-5...) anywhere in a chain when one plain separator (one space,
+ *   - . / _ or " - ") is used throughout ("ref 12 4111 1111 1111 1111", a space-separated list of cards);
+ * - any grouping (6-6-4, 2-2-..., one digit per group), with any separators (tabs, several spaces,
+ *   line breaks, commas, mixed), only when isolated: the separators just before and after it are of a
+ *   kind not used inside it. So "Customer 3: 4111-1111 1111-1111" counts, but no window cut out of a
+ *   column or table of numbers does (a column of 4-digit numbers is not a stream of cards).
  * Each must have a known IIN prefix and pass Luhn. Digits glued to letters ("ID4111...") or longer
- * digit runs are not cards.
+ * digit runs are not cards. One pass, O(n) time: at most 19 windows are tried per group.
  */
 export function scanCards(text: string, found: (digits: string) => void): void {
   const n = text.length;
@@ -56,15 +83,34 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     for (let j = head; j < head + k; j++) s += text.slice(chain[j]!.start, chain[j]!.end);
     return s;
   };
-  /** Groups head..head+k-1 as one card, if the separators agree and it validates. */
+  /** Groups head..head+k-1 as one card, if it validates. */
   const tryWindow = (k: number): boolean => {
     if (chain[head + k - 1]!.dirtyEnd) return false;
-    for (let j = head + 2; j < head + k; j++) if (chain[j]!.sep !== chain[head + 1]!.sep) return false;
     const digits = digitsOf(k);
     if (!isValidCard(digits)) return false;
     found(digits);
     return true;
   };
+  /**
+   * Groups head..head+k-1 (a printed card shape) as a card inside a longer chain: one plain separator
+   * throughout (" ", "-", ".", "/", "_", " - "...), and the chain is not cut in the middle of a number —
+   * before it, a different separator, the chain start or a card just matched (a list of cards); after it,
+   * a different separator, the chain end, or a group that can start the next card (4 digits, a 13-19
+   * digit block) or an expiry date ("... 1111 12/29").
+   */
+  const canonicalOk = (k: number): boolean => {
+    const sep = chain[head + 1]!.sep;
+    const plain = (sep.length === 1 && ' -./_'.includes(sep)) || (sep.length === 3 && sep[0] === ' ' && sep[2] === ' ' && '-./_'.includes(sep[1]!));
+    if (!plain) return false;
+    for (let j = head + 2; j < head + k; j++) if (chain[j]!.sep !== sep) return false;
+    const g0 = chain[head]!;
+    if (g0.sep === sep && !afterMatch) return false;
+    const next = chain[head + k];
+    if (next === undefined || next.sep !== sep) return true;
+    const nl = glen(next);
+    return nl === 4 || (nl >= 13 && nl <= 19) || (nl === 2 && sep !== '/' && text.charCodeAt(next.end) === 47);
+  };
+  const isolatedK: boolean[] = new Array<boolean>(20).fill(false);
   /** Try to match a card at chain[head]; returns groups consumed (0 = none). */
   const matchAt = (): number => {
     const avail = chain.length - head;
@@ -73,24 +119,54 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     if (g0.sep === '.' || g0.sep === '/') return 0; // "3.4111..." is a decimal, "1/4111..." a fraction or path
     const first = text.charCodeAt(g0.start);
     if (first < 50 || first > 54) return 0; // every known IIN starts with 2..6
-    for (let k = Math.min(5, avail); k >= 3; k--) if (shapeOk(chain, head, k) && tryWindow(k)) return k;
-    if (glen(g0) === 1 && avail >= 13) {
-      // One digit per group: the whole run of single digits (same separator) must be the number.
-      const sep = chain[head + 1]!.sep;
-      if (!(g0.prevLen === 1 && g0.sep === sep)) {
-        let r = 1;
-        while (head + r < chain.length && r <= 19 && glen(chain[head + r]!) === 1 && chain[head + r]!.sep === sep) r++;
-        if (r >= 13 && r <= 19 && tryWindow(r)) return r;
-      }
-    }
     const len = glen(g0);
     if (len >= 13 && len <= 19 && tryWindow(1)) return 1;
+    // Any grouping of 13-19 digits, isolated in its chain: no separator kind used inside the window also
+    // joins it to the group before or after (the longest window first). "_" joins the parts of identifiers
+    // and file names ("6295066_782_01042023_4.txt"): with it only one digit per group counts (printed card
+    // shapes with "_" are found by canonicalOk below).
+    let total = len;
+    let maxK = 1;
+    while (maxK < avail && maxK < 19 && total + glen(chain[head + maxK]!) <= 19) total += glen(chain[head + maxK++]!);
+    // the separator before this group is also the one after it: no window starting here is isolated
+    if (maxK >= 2 && g0.sep !== '' && chain[head + 1]!.kind === g0.kind) maxK = 1;
+    const inside: string[] = [];
+    let bad = false;
+    for (let k = 2; k <= maxK; k++) {
+      const g = chain[head + k - 1]!;
+      if (g.kind.includes('_') && (glen(g) > 1 || len > 1)) bad = true;
+      if (!inside.includes(g.kind)) inside.push(g.kind);
+      if (g0.sep !== '' && inside.includes(g0.kind)) bad = true;
+      const next = chain[head + k];
+      isolatedK[k] = !bad && (next === undefined || !inside.includes(next.kind));
+    }
+    for (let k = maxK; k >= 2 && total >= 13; total -= glen(chain[head + --k]!)) {
+      if (!isolatedK[k] || chain[head + k - 1]!.dirtyEnd) continue;
+      const digits = digitsOf(k);
+      if (!isValidCard(digits)) continue;
+      // "Customer 2: 3782 822463 10005": when the first group is short and its separator is not used
+      // again in the window, it may be a label — if the window without it is a card too, that is the card
+      let rest = '';
+      if (len <= 3 && k >= 2) {
+        const kind1 = chain[head + 1]!.kind;
+        let again = false;
+        for (let j = head + 2; j < head + k; j++) if (chain[j]!.kind === kind1) again = true;
+        if (!again) rest = digits.slice(len);
+      }
+      found(rest.length >= 13 && isValidCard(rest) ? rest : digits);
+      return k;
+    }
+    for (let k = Math.min(5, avail); k >= 3; k--) {
+      if (shapeOk(chain, head, k) && canonicalOk(k) && tryWindow(k)) return k;
+    }
     return 0;
   };
+  let afterMatch = false; // the group before chain[head] ended a matched card
   const drain = (keep: number): void => {
     while (chain.length - head > keep) {
       const k = matchAt();
       head += k > 0 ? k : 1;
+      afterMatch = k > 0;
     }
     if (head > 256 || head === chain.length) {
       chain = chain.slice(head);
@@ -99,9 +175,13 @@ export function scanCards(text: string, found: (digits: string) => void): void {
   };
 
   let i = 0;
+  let gapBad = false; // a character that is no separator since the last group
+  let gapPunct = 0; // punctuation separators since the last group
   while (i < n) {
     const c = text.charCodeAt(i);
     if (!isDigit(c)) {
+      if (isPunctSep(c)) gapPunct++;
+      else if (!isSpace(c)) gapBad = true;
       i++;
       continue;
     }
@@ -110,13 +190,9 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     const len = j - i;
     const before = i > 0 ? text.charCodeAt(i - 1) : 0;
     const after = j < n ? text.charCodeAt(j) : 0;
-    // Joins the chain when one separator character, or one with a space each side (" - "), follows
-    // the previous group. Two spaces do not (aligned columns of numbers are not card groups).
-    const gap = last === undefined ? 0 : i - last.end;
-    const joins =
-      last !== undefined &&
-      ((gap === 1 && isSepChar(before)) ||
-        (gap === MAX_SEP && text.charCodeAt(i - 3) === 32 && before === 32 && isSepChar(text.charCodeAt(i - 2)) && text.charCodeAt(i - 2) !== 32));
+    const joins = last !== undefined && !gapBad && gapPunct <= MAX_PUNCT;
+    gapBad = false;
+    gapPunct = 0;
     if (!joins) drain(0);
     if (len > 19) {
       // Too long for a card and too long to be one group of one: a breaker.
@@ -126,11 +202,12 @@ export function scanCards(text: string, found: (digits: string) => void): void {
       continue;
     }
     const beforeBefore = i > 1 ? text.charCodeAt(i - 2) : 0;
+    const sep = joins ? text.slice(last!.end, i) : '';
     const g: Group = {
       start: i,
       end: j,
-      sep: joins ? text.slice(last!.end, i) : '',
-      prevLen: joins ? last!.end - last!.start : 0,
+      sep,
+      kind: joins ? sepKind(sep) : '',
       // "12.4111..." / "ab4111..." / "x-4111..." glue: not the start of a card.
       dirtyStart: !joins && (isWordChar(before) || ((before === 45 || before === 46 || before === 47) && isDigit(beforeBefore))),
       dirtyEnd: isWordChar(after) || ((after === 46 || after === 47) && j + 1 < n && isDigit(text.charCodeAt(j + 1))),
