@@ -45,13 +45,16 @@ export function createContentPipeline(config: PosternConfig, logger?: Logger): C
   const checks: ContentCheck[] = [];
   if (c.attachments.enabled) checks.push(createAttachmentCheck(c.attachments));
   checks.push(createContentRulesCheck(c.rules));
-  checks.push(createDataLeakCheck(config.outbound));
+  const dataLeak = createDataLeakCheck(config.outbound);
+  checks.push(dataLeak);
+  // Without the data-leak scan nothing reads plain part text past the maxTextChars the content rules
+  // scan: the parser then decodes only what gives those characters.
   checks.push(createClamdCheck(c.clamd, logger));
   return {
     async analyze(raw, input, signal) {
       const timings: Record<string, number> = {};
       let t = performance.now();
-      const parsed = parseMessageSync(raw, c.mime, input.smtputf8);
+      const parsed = parseMessageSync(raw, c.mime, input.smtputf8, dataLeak.scanner.appliesTo(input.direction) ? undefined : c.rules.maxTextChars);
       timings.parse = lap();
       const expanded = await expandArchivesReady(parsed.parts, c.archives);
       parsed.parts = expanded.parts;

@@ -38,6 +38,8 @@ export interface ParseOptions {
 const TEXT_MEMO_PER_KEY = 8;
 
 interface Ctx {
+  /** Characters of each plain (non-HTML) text leaf the caller reads (Infinity: up to maxTextBytes). */
+  plainTextChars: number;
   /** Decoded text of text leaves already converted in this message, by type, charset and bytes (+ what HTML conversion cut). */
   textMemo: Map<string, { bytes: Buffer; text: string; cut?: string }[]>;
   config: MimeConfig;
@@ -83,9 +85,16 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
 const LIMIT_RULES = new Set(['rfc.mime-parts', 'rfc.mime-depth', 'rfc.header-length', 'rfc.header-count', 'rfc.line-length-hard', 'mime.parse-error']);
 
 /** Synchronous core of parseMessage (for worker threads and benchmarks). */
-export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = false): ParsedMessage {
+/**
+ * `plainTextChars`: when the caller reads only the first N characters of each plain-text part (the
+ * pipeline when no data-leak scan runs: content rules read maxTextChars), decode 3 bytes per character
+ * first and the full maxTextBytes only when that gave fewer than N characters — the first N characters
+ * are the same either way. HTML parts are always decoded to maxTextBytes.
+ */
+export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = false, plainTextChars?: number): ParsedMessage {
   const sink = new HitSink(config);
   const ctx: Ctx = {
+    plainTextChars: plainTextChars ?? Infinity,
     config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
     seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(), binhexBytes: 0,
   };
@@ -629,7 +638,8 @@ function emitLeaf(
     if (tt) part.trueType = tt;
     let text: string | undefined;
     if (isText && !isMessage) {
-      const slice = r.data.length > config.maxTextBytes ? r.data.subarray(0, config.maxTextBytes) : r.data;
+      const cap = type === 'text/html' ? config.maxTextBytes : Math.min(config.maxTextBytes, 3 * ctx.plainTextChars);
+      let slice = r.data.length > cap ? r.data.subarray(0, cap) : r.data;
       // identical text leaves (a message can repeat one part hundreds of times) are converted once
       // (readings of one part — bare-CR, lenient multipart — often decode to the very same bytes too)
       const memoKey = `${type}\0${charset ?? ''}\0${slice.length}`;
@@ -641,6 +651,11 @@ function emitLeaf(
         htmlCut = known.cut;
       } else {
         text = decodeCharset(slice, charset);
+        if (cap < config.maxTextBytes && slice.length < r.data.length && text.length <= ctx.plainTextChars + 4) {
+          // fewer characters than the caller reads (escape-heavy or 4-byte charsets): decode the full window
+          slice = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes));
+          text = decodeCharset(slice, charset);
+        }
         if (type === 'text/html') {
           const converted = htmlToTextReport(text);
           text = converted.text;
@@ -655,7 +670,7 @@ function emitLeaf(
         else if (memoList.length < TEXT_MEMO_PER_KEY) memoList.push(entry);
       }
       const cuts: string[] = [];
-      if (slice.length < r.data.length) cuts.push(`text cut at ${config.maxTextBytes} of ${r.data.length} bytes (content.mime.maxTextBytes)`);
+      if (slice.length < r.data.length) cuts.push(`text cut at ${slice.length} of ${r.data.length} bytes (content.mime.maxTextBytes)`);
       if (htmlCut !== undefined) cuts.push(htmlCut);
       if (cuts.length > 0) part.textTruncated = cuts.join('; ');
       if (/-----BEGIN PGP MESSAGE-----/.test(part.text)) ctx.encrypted = true;
