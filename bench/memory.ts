@@ -11,11 +11,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectMilter } from '../test/harness/mta.js';
+import { freePort, waitForPort } from '../test/harness/net.js';
+import { mimeMessage } from '../test/fixtures/messages.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,46 +42,14 @@ function makeMessage(size: number, kind: string): Buffer {
     'Subject: memory benchmark message',
     'Date: Thu, 03 Dec 2026 12:00:00 +0000',
     'Message-ID: <memory-bench@example.com>',
-    'MIME-Version: 1.0',
   ];
   if (kind === 'text') {
     const line = 'The quarterly report is attached; lunch at noon? Nothing to see in this line of text.\r\n';
-    const n = Math.ceil(size / line.length);
-    return Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', line.repeat(n)].join('\r\n'));
+    return mimeMessage(head, line.repeat(Math.ceil(size / line.length)));
   }
   const binary = randomBytes(Math.floor((size * 3) / 4) - 4096);
   binary.write('%PDF-1.7\n', 0, 'latin1');
-  const b64 = binary.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      ...head,
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'Please find the document attached.',
-      '--b1',
-      'Content-Type: application/pdf; name="report.pdf"',
-      'Content-Disposition: attachment; filename="report.pdf"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      b64,
-      '--b1--',
-      '',
-    ].join('\r\n'),
-  );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  return mimeMessage(head, 'Please find the document attached.', { name: 'report.pdf', type: 'application/pdf', data: binary });
 }
 
 function status(pid: number): { rss: number; hwm: number } | undefined {
@@ -141,21 +110,12 @@ const cleanup = (): void => {
 };
 process.on('exit', cleanup);
 
-// wait for the listener
-for (let i = 0; ; i++) {
-  const ok = await new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-  if (ok) break;
-  if (i > 300 || child.exitCode !== null) {
-    console.error(`bench:memory: server did not start:\n${stderr}`);
-    process.exit(1);
-  }
-  await new Promise((r) => setTimeout(r, 100));
+// wait for the listener (30 s: rule compilation in the workers takes a few seconds)
+try {
+  await waitForPort(port, '127.0.0.1', 30000);
+} catch {
+  console.error(`bench:memory: server did not start:\n${stderr}`);
+  process.exit(1);
 }
 
 const pid = child.pid!;

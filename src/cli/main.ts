@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 // The `postern` command: serve, check-config, show-config, scan, quarantine, reload, demo.
 // Its flags and exit codes are a contract administrators script against: change them only with care.
-import { parseArgs } from 'node:util';
 import { runServe } from './serve.js';
 import { runCheckConfig, runShowConfig } from './config-commands.js';
 import { COMMAND_HELP, USAGE, wantsHelp } from './help.js';
-
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -54,9 +52,6 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
-
-// parseArgs is re-exported for subcommands so they share one style.
-export { parseArgs };
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -135,7 +135,9 @@ class EngineSession implements MilterHandler {
   private headerChanges: HeaderChange[] = [];
   private envelopeChanges: EnvelopeChange[] = [];
   private suppressTrace = false;
+  /** Layers a configured `accept` switched off: for the connection (CONNECT/HELO) or this message only. */
   private readonly acceptedLayers = new Set<PolicyModule['layer']>();
+  private readonly messageAcceptedLayers = new Set<PolicyModule['layer']>();
   private buffer: MessageBuffer | undefined;
   private messageStart = 0;
   private inMessage = false;
@@ -164,10 +166,19 @@ class EngineSession implements MilterHandler {
     return { session: this.facts, message: this.message, earlierHits: [...this.sessionHits, ...this.messageHits] };
   }
 
-  /** Ask every module that implements `stage`; a throwing module becomes an error-action hit. */
+  /**
+   * Ask every module that implements `stage`; a throwing module becomes an error-action hit.
+   * A step whose message was aborted while it ran (the session timed it out, answered the error
+   * action and moved on, or the connection ended) returns nothing and changes nothing: its hits,
+   * header and recipient changes belong to no later message.
+   */
   private async run(stage: Stage, call: (m: PolicyModule) => StageResult | Promise<StageResult> | undefined): Promise<RuleHit[]> {
     const started = performance.now();
-    const active = this.modules.filter((m) => !this.acceptedLayers.has(m.layer) || m.layer === 'content');
+    const message = this.message;
+    const skipped = (l: PolicyModule['layer']): boolean => this.acceptedLayers.has(l) || this.messageAcceptedLayers.has(l);
+    const active = this.modules.filter((m) => !skipped(m.layer) || m.layer === 'content');
+    // an accept at MAIL or later ends with its message: the next message of the session is checked again
+    const accepted = stage === 'connect' || stage === 'helo' ? this.acceptedLayers : this.messageAcceptedLayers;
     const results = await Promise.all(
       active.map(async (m): Promise<[PolicyModule, StageResult | undefined]> => {
         try {
@@ -179,12 +190,16 @@ class EngineSession implements MilterHandler {
         }
       }),
     );
+    if (this.message !== message) {
+      this.log.warn({ session: this.facts.sessionId, stage }, 'policy step finished after its message ended; result dropped');
+      return [];
+    }
     const hits: RuleHit[] = [];
     for (const [m, r] of results) {
       if (!r) continue;
       const prepared = this.engine.hitPolicy.prepare(r.hits, stage);
       for (const h of prepared) {
-        if (h.action === 'accept' && !h.monitor) this.acceptedLayers.add(m.layer);
+        if (h.action === 'accept' && !h.monitor) accepted.add(m.layer);
         this.engine.options.observer?.hit?.(h);
       }
       hits.push(...prepared);
@@ -238,6 +253,7 @@ class EngineSession implements MilterHandler {
   }
 
   async rcpt(args: string[]): Promise<Answer> {
+    const message = this.message;
     const raw = args[0] ?? '';
     const rcpt: Recipient = {
       address: parsePath(raw),
@@ -249,11 +265,11 @@ class EngineSession implements MilterHandler {
         rcpt_addr: this.env.macro('rcpt_addr') ?? '',
       },
     };
-    this.message.attemptedRecipients++;
+    message.attemptedRecipients++;
     const hits = await this.run('rcpt', (m) => m.rcpt?.({ ...this.context(), rcpt }));
     const answer = this.answer(hits);
     if (answer === CONTINUE) {
-      this.message.recipients.push(rcpt);
+      message.recipients.push(rcpt); // the message this RCPT belonged to (see run)
       this.messageHits.push(...hits);
     } else {
       // The refusal concerns this recipient only; other hits of the stage still count for the message.
@@ -308,7 +324,10 @@ class EngineSession implements MilterHandler {
   async eom(): Promise<Answer> {
     this.message.queueId ??= this.env.macro('i');
     const source = this.ensureBuffer();
+    const message = this.message;
     const eomHits = await this.run('eom', (m) => m.eom?.({ ...this.context(), source }));
+    // Aborted meanwhile (see run): the session already answered; never decide on the next message's facts.
+    if (this.message !== message) return { final: { type: this.policy.errorAction === 'reject' ? 'reject' : 'tempfail' } };
     this.messageHits.push(...eomHits);
     if (this.message.sender === undefined) {
       // End of message without MAIL FROM: no MTA does this; never pass such a message unchecked.
@@ -522,6 +541,7 @@ class EngineSession implements MilterHandler {
     this.buffer?.dispose();
     this.buffer = undefined;
     this.message = newMessage();
+    this.messageAcceptedLayers.clear();
     this.messageHits = [];
     this.rcptRefusals = [];
     this.headerChanges = [];

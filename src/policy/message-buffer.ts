@@ -21,10 +21,6 @@ export function setMessageMemoryBudget(bytes: number): void {
   memoryBudget = Math.max(0, bytes);
 }
 
-/** Bytes currently held in memory by all message buffers (for metrics and tests). */
-export function messageBytesInMemory(): number {
-  return inMemory;
-}
 const COLON = Buffer.from(':');
 const COLON_SPACE = Buffer.from(': ');
 
@@ -94,9 +90,17 @@ export class MessageBuffer implements MessageSource {
   }
 
   private spill(): void {
-    this.dir = mkdtempSync(path.join(this.spoolDir || tmpdir(), 'postern-'));
-    this.file = path.join(this.dir, 'message.eml');
-    this.fd = openSync(this.file, 'wx', 0o600);
+    const dir = mkdtempSync(path.join(this.spoolDir || tmpdir(), 'postern-'));
+    const file = path.join(dir, 'message.eml');
+    try {
+      this.fd = openSync(file, 'wx', 0o600);
+    } catch (err) {
+      // e.g. out of file descriptors: the step fails (error action); the next append tries again
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.dir = dir;
+    this.file = file;
     for (const c of this.chunks) writeSync(this.fd, c);
     this.chunks = [];
     this.release();

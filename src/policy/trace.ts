@@ -30,11 +30,13 @@ export function formatTrace(t: TraceInput): string {
   let list = uniq.join(',');
   if (list.length > MAX - 100) {
     let cut = '';
+    let kept = 0;
     for (const r of uniq) {
       if (cut.length + r.length + 20 > MAX - 100) break;
       cut += (cut ? ',' : '') + r;
+      kept++;
     }
-    list = `${cut},...+${uniq.length - cut.split(',').length}`;
+    list = `${cut ? `${cut},` : ''}...+${uniq.length - kept}`;
   }
   parts.push(`rules=${list || 'none'}`, `id=${t.sessionId}`);
   return parts.join('; ');

@@ -15,6 +15,7 @@ import { startPostfix, type PostfixInstance } from '../harness/postfix.js';
 import { sendmailAvailable, sendmailCommand, startSendmail, type SendmailInstance } from '../harness/sendmail.js';
 import { DNS_RECORDS } from './lib/world.js';
 import * as B from '../fixtures/attachments/build.js';
+import { mimeMessage } from '../fixtures/messages.js';
 
 const CONFIG = (dns: TestDnsServer) => ({
   dns: { servers: [dns.server], timeoutMs: 1500, tries: 1 },
@@ -24,28 +25,14 @@ const CONFIG = (dns: TestDnsServer) => ({
 
 function zipMessage(tag: string): string {
   const zip = B.zip([{ name: 'report.pdf', data: 'ciphertext', encrypted: true, method: 0 }]);
-  return [
+  const headers = [
     'From: Alice <alice@example.org>',
     'To: Bob <bob@example.test>',
     `Subject: quarterly figures ${tag}`,
     'Date: Thu, 03 Dec 2026 10:00:00 +0000',
     `Message-ID: <zip-${tag}@example.org>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'The figures are attached, password as agreed.',
-    '--b1',
-    'Content-Type: application/zip; name="figures.zip"',
-    'Content-Disposition: attachment; filename="figures.zip"',
-    'Content-Transfer-Encoding: base64',
-    '',
-    zip.toString('base64').replace(/.{76}/g, '$&\r\n'),
-    '--b1--',
-    '',
-  ].join('\r\n');
+  ];
+  return mimeMessage(headers, 'The figures are attached, password as agreed.', { name: 'figures.zip', type: 'application/zip', data: zip }).toString('latin1');
 }
 
 function phishMessage(tag: string): string {

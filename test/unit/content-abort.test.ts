@@ -12,34 +12,14 @@ import { silentLogger } from '../../src/log/logger.js';
 import { buildRuntime } from '../../src/service.js';
 import { scanConfig } from '../../src/cli/scan.js';
 import { ScanObserver, scanMessage, type ScanOptions } from '../../src/cli/scan-run.js';
+import { mimeMessage, type Attachment } from '../fixtures/messages.js';
 
 // worker threads copy the environment when they start, so this must come before any pool exists
 process.env.POSTERN_TEST_HOOKS = '1';
 
-function message(subject: string, extraHeader?: string, attachment?: { name: string; type: string; data: Buffer }): Buffer {
-  const lines = ['From: a@example.com', 'To: b@example.org', `Subject: ${subject}`, 'MIME-Version: 1.0'];
-  if (extraHeader) lines.push(extraHeader);
-  if (!attachment) return Buffer.from([...lines, 'Content-Type: text/plain; charset=utf-8', '', 'Hello.', ''].join('\r\n'));
-  const b64 = attachment.data.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      ...lines,
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'See the attached document.',
-      '--b1',
-      `Content-Type: ${attachment.type}; name="${attachment.name}"`,
-      `Content-Disposition: attachment; filename="${attachment.name}"`,
-      'Content-Transfer-Encoding: base64',
-      '',
-      b64,
-      '--b1--',
-      '',
-    ].join('\r\n'),
-  );
+function message(subject: string, extraHeader?: string, attachment?: Attachment): Buffer {
+  const headers = ['From: a@example.com', 'To: b@example.org', `Subject: ${subject}`, ...(extraHeader ? [extraHeader] : [])];
+  return mimeMessage(headers, attachment ? 'See the attached document.' : 'Hello.', attachment);
 }
 
 const stuck = (n: number) => message(`stuck ${n}`, BLOCK_SYNC_HEADER);
@@ -95,7 +75,9 @@ test('engine: a stuck message gets the error action (tempfail, content.error), t
   base.log.level = 'error';
   const config = scanConfig(base, true, []);
   config.content.workers = 1; // scanConfig runs content in-thread; this test is about the pool
-  config.server.timeouts.eomMs = 6000; // content budget max(1000, eomMs - 5000) = 1 s, stopped ~1 s later, well before eomMs
+  // content budget max(1000, eomMs - 5000) = 4 s, stopped ~1 s later, well before eomMs; 4 s leaves a
+  // fresh worker (start-up ~1 s, more on a loaded machine) time for the next message
+  config.server.timeouts.eomMs = 9000;
   const observer = new ScanObserver();
   const runtime = await buildRuntime(config, silentLogger(), observer);
   const opts: ScanOptions = { clientIp: '192.0.2.10', helo: 'mail.example.com', from: 'a@example.com', rcpts: ['b@example.org'], rcptMailer: 'local' };

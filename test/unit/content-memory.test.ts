@@ -11,6 +11,7 @@ import { createContentAnalyzer } from '../../src/content/analyzer.js';
 import { detectType } from '../../src/content/attachments/magic.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { mimeMessage } from '../fixtures/messages.js';
 
 const MB = 1024 * 1024;
 
@@ -61,29 +62,9 @@ function pdfMessage(size: number): Buffer {
   const pdf = Buffer.alloc(Math.floor((size * 3) / 4), 0x20);
   pdf.write('%PDF-1.7\n1 0 obj << /Type /Action /S /Launch /F (calc.exe) >> endobj\n', 0, 'latin1');
   for (let i = 200; i + 16 < pdf.length; i += 997) pdf.write('stream data ', i, 'latin1');
-  const b64 = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      'From: a@example.com',
-      'To: b@example.org',
-      'Subject: memory test',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'See the attached document.',
-      '--b1',
-      'Content-Type: application/pdf; name="doc.pdf"',
-      'Content-Disposition: attachment; filename="doc.pdf"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      b64,
-      '--b1--',
-      '',
-    ].join('\r\n'),
-  );
+  return mimeMessage(['From: a@example.com', 'To: b@example.org', 'Subject: memory test'], 'See the attached document.', {
+    name: 'doc.pdf', type: 'application/pdf', data: pdf,
+  });
 }
 
 test('worker threads: a spooled message reaches the worker by path with the in-memory verdict; big ones are analysed one at a time', async () => {

@@ -110,3 +110,29 @@ test('a hold the MTA does not allow (no SMFIF_QUARANTINE offered) is never turne
   assert.equal(r.modifications.length, 0);
   await mta.quit();
 });
+
+test('a configured accept at MAIL skips its layer for that message only; the next message is checked again', async () => {
+  // one connection-layer module: "accept" for the allow-listed sender, "reject" at RCPT for everyone
+  const layered: PolicyModule = {
+    id: 'test', layer: 'envelope',
+    mail: (ctx) => (ctx.message.sender === 'vip@example.org' ? { hits: [{ rule: 'test.allow', action: 'accept', detail: 'allow-listed sender' }] } : { hits: [] }),
+    rcpt: () => ({ hits: [{ rule: 'test.deny', action: 'reject', detail: 'refused' }] }),
+  };
+  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [layered], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
+  const server = new MilterServer(engine, {
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 2000, maxFrameLength: 1 << 20,
+    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
+  }, silentLogger());
+  servers.push(server);
+  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  await mta.negotiate();
+  await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
+  await mta.helo('client.example');
+  const body = Buffer.from('From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n');
+  const first = await mta.sendMessage(body, { from: '<vip@example.org>', rcpts: ['<b@example.test>'] });
+  assert.equal(first.rcptReplies[0]?.type, 'continue', `the allow-listed sender passes: ${JSON.stringify(first)}`);
+  const second = await mta.sendMessage(body, { from: '<other@example.org>', rcpts: ['<b@example.test>'] });
+  const refused = second.rcptReplies[0];
+  assert.ok(refused !== undefined && refused.type !== 'continue', `second message was not checked: ${JSON.stringify(second)}`);
+  await mta.quit();
+});

@@ -77,18 +77,16 @@ function makeMember(ctx: Ctx, parent: ContentPart, names: string[], content: Buf
     path = `${path}#${i}`;
   }
   ctx.paths.add(path);
-  const body = content ?? Buffer.alloc(0);
-  const member: ContentPart = {
+  // trueType is filled by expandPart, which detects the member's type anyway (to open it).
+  return {
     path,
     origin: 'archive',
     contentType: 'application/octet-stream',
     names: clean,
-    content: body,
+    content: content ?? Buffer.alloc(0),
     isAttachment: true,
     depth: parent.depth + 1,
   };
-  if (body.length > 0) member.trueType = detectType(body).type;
-  return member;
 }
 
 /** Members of one archive part (not recursive), or undefined when the part is not an archive we open. */

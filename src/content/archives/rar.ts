@@ -22,6 +22,13 @@ export interface RarListing {
 const SIG4 = Buffer.from('Rar!\x1a\x07\x00', 'latin1');
 const SIG5 = Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1');
 
+/**
+ * Blocks walked per archive. Stopping there is an error, never a quiet end: filler blocks before
+ * the file headers would otherwise hide every member (no names, no hit).
+ */
+const maxBlocks = (maxEntries: number): number => maxEntries * 4 + 16;
+const TOO_MANY_BLOCKS = 'too many blocks (members past them not listed)';
+
 function vint(buf: Buffer, pos: number): [number, number] {
   let v = 0;
   let mul = 1;
@@ -44,7 +51,11 @@ function listRar5(buf: Buffer, maxEntries: number): RarListing {
   const out: RarListing = { version: 5, entries: [], headersEncrypted: false, truncated: false };
   let p = 8;
   try {
-    for (let guard = 0; p + 7 <= buf.length && guard < maxEntries * 4 + 16; guard++) {
+    for (let guard = 0; p + 7 <= buf.length; guard++) {
+      if (guard >= maxBlocks(maxEntries)) {
+        out.error = TOO_MANY_BLOCKS;
+        break;
+      }
       const [headerSize, afterSize] = vint(buf, p + 4);
       const start = afterSize;
       const end = start + headerSize;
@@ -103,7 +114,11 @@ function listRar5(buf: Buffer, maxEntries: number): RarListing {
 function listRar4(buf: Buffer, maxEntries: number): RarListing {
   const out: RarListing = { version: 4, entries: [], headersEncrypted: false, truncated: false };
   let p = 7;
-  for (let guard = 0; p + 7 <= buf.length && guard < maxEntries * 4 + 16; guard++) {
+  for (let guard = 0; p + 7 <= buf.length; guard++) {
+    if (guard >= maxBlocks(maxEntries)) {
+      out.error = TOO_MANY_BLOCKS;
+      break;
+    }
     const type = buf[p + 2]!;
     const flags = buf.readUInt16LE(p + 3);
     const headSize = buf.readUInt16LE(p + 5);

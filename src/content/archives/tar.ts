@@ -71,12 +71,7 @@ const cstr = (b: Buffer): string => {
   return (z >= 0 ? b.subarray(0, z) : b).toString('utf8');
 };
 
-/** pax extended header records: "LEN key=value\n", LEN counting the whole record (last one wins). */
-export function parsePax(data: Buffer): Map<string, string> {
-  return new Map(parsePaxRecords(data));
-}
-
-/** pax extended header records in order, repeated keys kept (GNU sparse 0.0 repeats them). */
+/** pax extended header records ("LEN key=value\n") in order, repeated keys kept (GNU sparse 0.0 repeats them). */
 export function parsePaxRecords(data: Buffer): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let p = 0;

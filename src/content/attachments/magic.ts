@@ -43,14 +43,22 @@ const startsWith = (buf: Buffer, bytes: number[] | string, at = 0): boolean => {
 const LNK_HEADER = [0x4c, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46];
 const ONENOTE_GUID = [0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3];
 
+// One message's part is typed by the parser, the archive expander and the attachment check in turn
+// (the whole-file scans: PDF names, OLE/BIFF streams, zip directory): read each content once.
+const detected = new WeakMap<Uint8Array, TrueType>();
+
 export function detectType(input: Buffer | Uint8Array): TrueType {
+  let t = detected.get(input);
+  if (t) return t;
   try {
     // Parts that crossed a worker boundary arrive as plain Uint8Array: view them as a Buffer.
     const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    return detect(buf);
+    t = detect(buf);
   } catch {
-    return T('unknown', 'unreadable');
+    t = T('unknown', 'unreadable');
   }
+  detected.set(input, t);
+  return t;
 }
 
 function detect(buf: Buffer): TrueType {

@@ -477,9 +477,15 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
     sink.add('encoding', 'mime.ambiguous.encoding', `${cteHeaders.length} Content-Transfer-Encoding headers: ${encs.join(', ')}`, where);
   }
   const readings: Reading[] = [];
+  let readingsCapped = false;
   const addReading = (data: Buffer, label: string): void => {
-    if (readings.length >= ctx.config.maxReadings + 1) return;
-    if (!readings.some((r) => r.data.equals(data))) readings.push({ data, label });
+    if (readings.some((r) => r.data.equals(data))) return;
+    if (readings.length < ctx.config.maxReadings + 1) readings.push({ data, label });
+    else if (!readingsCapped) {
+      // a reading past the bound is never dropped silently: it is content nobody scans
+      readingsCapped = true;
+      sink.add('readingsLimit', 'mime.readings-limit', `more than ${ctx.config.maxReadings + 1} decodings of one part: the rest are not scanned`, where);
+    }
   };
   const enc0 = encs.length ? encs : ['7bit'];
   for (const enc of enc0) {
@@ -502,7 +508,8 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
       }
       for (const n of named) {
         if (n === 'uuencode') {
-          for (const x of decodeUuBody(body)) addReading(x.content, 'uuencode');
+          // each file its own label: emitLeaf keeps one leaf per label, so a shared one kept only the first file
+          decodeUuBody(body).forEach((x, i) => addReading(x.content, i === 0 ? 'uuencode' : `uuencode-${i + 1}`));
         } else if (n === 'gzip64') {
           const b = decodeBase64(body).data;
           try {
@@ -642,9 +649,15 @@ function emitLeaf(
       let slice = r.data.length > cap ? r.data.subarray(0, cap) : r.data;
       // identical text leaves (a message can repeat one part hundreds of times) are converted once
       // (readings of one part — bare-CR, lenient multipart — often decode to the very same bytes too)
-      const memoKey = `${type}\0${charset ?? ''}\0${slice.length}`;
-      const memoList = ctx.textMemo.get(memoKey);
-      const known = memoList?.find((m) => m.bytes.equals(slice));
+      const memoKey = (bytes: Buffer): string => `${type}\0${charset ?? ''}\0${bytes.length}`;
+      const memoOf = (bytes: Buffer) => ctx.textMemo.get(memoKey(bytes))?.find((m) => m.bytes.equals(bytes));
+      let known = memoOf(slice);
+      if (known === undefined && cap < config.maxTextBytes && slice.length < r.data.length) {
+        // a text decoded from the full window (below) is remembered by that window's bytes
+        const wide = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes));
+        known = memoOf(wide);
+        if (known !== undefined) slice = wide;
+      }
       let htmlCut: string | undefined;
       if (known !== undefined) {
         part.text = known.text;
@@ -666,7 +679,8 @@ function emitLeaf(
         part.text = text;
         const entry: { bytes: Buffer; text: string; cut?: string } = { bytes: slice, text: part.text };
         if (htmlCut !== undefined) entry.cut = htmlCut;
-        if (!memoList) ctx.textMemo.set(memoKey, [entry]);
+        const memoList = ctx.textMemo.get(memoKey(slice));
+        if (!memoList) ctx.textMemo.set(memoKey(slice), [entry]);
         else if (memoList.length < TEXT_MEMO_PER_KEY) memoList.push(entry);
       }
       const cuts: string[] = [];

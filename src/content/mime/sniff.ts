@@ -28,15 +28,11 @@ export function mayHoldMessage(type: string, names: readonly string[], hs: reado
 }
 
 /**
- * True when `data` begins with a header block that reads as an RFC 5322 message with MIME headers
+ * Offset where the attached message's header begins (after a UTF-8 BOM), or -1 when it is not one: `data`
+ * must begin with a header block that reads as an RFC 5322 message with MIME headers
  * (at least one message field and one MIME field, no junk lines, ended by a blank line or the end of
  * the data). A message name (`*.eml`) only needs the message fields. A leading UTF-8 BOM is skipped.
  */
-export function looksLikeMessage(data: Buffer, names: readonly string[] = []): boolean {
-  return messageStart(data, names) >= 0;
-}
-
-/** Offset where the attached message's header begins (after a UTF-8 BOM), or -1 when it is not one. */
 export function messageStart(data: Buffer, names: readonly string[] = []): number {
   const start = data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
   if (data.length - start < 10) return -1;

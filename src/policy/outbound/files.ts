@@ -15,13 +15,9 @@ export class OutboundConfigError extends Error {
   }
 }
 
-/** Absolute path as given; relative: beside the config file, the working directory, then the package root. */
-export function resolveShipped(file: string): string {
-  return resolveDataPath(file);
-}
-
+/** Read a YAML file; a relative path resolves beside the config file, the working directory, then the package root. */
 export function readYamlFile(file: string): unknown {
-  const p = resolveShipped(file);
+  const p = resolveDataPath(file);
   try {
     return YAML.parse(readFileSync(p, 'utf8')) ?? {};
   } catch (err) {

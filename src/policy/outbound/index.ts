@@ -20,7 +20,7 @@ import { AutoReplyDetector } from './autoreply.js';
 import type { OutboundConfig } from './config.js';
 import { createDirectionFacts, type DirectionFacts } from './direction.js';
 import { InternalNames, hidesInternalNames, planHiding } from './hide.js';
-import { Permissions } from './permissions.js';
+import { Permissions, type EffectivePermissions } from './permissions.js';
 
 export { outboundConfigSchema, type OutboundConfig } from './config.js';
 export { hidesInternalNames, planHiding } from './hide.js';
@@ -83,6 +83,21 @@ export function createOutboundPolicy(config: OutboundConfig, deps: { logger: Log
     return h;
   };
 
+  /** A per-user permission at RCPT: its refusal when `allowed` says no; the fail action while the file is unavailable. */
+  const permission = async (
+    where: string,
+    identities: readonly (string | undefined)[],
+    allowed: (p: EffectivePermissions) => boolean,
+    rule: string,
+    detail: string,
+    text: string,
+  ): Promise<RuleHit | undefined> => {
+    await perms.refresh();
+    if (perms.unavailable) return permissionUnavailable(where);
+    const p = perms.resolve(identities);
+    return allowed(p) ? undefined : hit(rule, config.permissions.action, `${detail} (${p.source})`, where, text);
+  };
+
   const rcpt = async (ctx: RcptContext): Promise<StageResult> => {
     if (!config.enabled) return { hits: [] };
     const { session, message } = ctx;
@@ -124,39 +139,27 @@ export function createOutboundPolicy(config: OutboundConfig, deps: { logger: Log
         );
         if (h) hits.push(h);
       } else if (cls === 'local' && permsActive) {
-        await perms.refresh();
-        if (perms.unavailable) hits.push(permissionUnavailable(where));
-        else {
-          const p = perms.resolve([r.address]);
-          const sender = message.sender ?? '';
-          if (!p.receiveExternal && !(sender && p.allowExternal.has(sender))) {
-            const h = hit(
-              'outbound.user-receive-denied',
-              config.permissions.action,
-              `recipient may not receive external mail (${p.source})`,
-              where,
-              `${bracket(r.address)}: recipient not permitted to receive external mail`,
-            );
-            if (h) hits.push(h);
-          }
-        }
+        const sender = message.sender ?? '';
+        const h = await permission(
+          where,
+          [r.address],
+          (p) => p.receiveExternal || (sender !== '' && p.allowExternal.has(sender)),
+          'outbound.user-receive-denied',
+          'recipient may not receive external mail',
+          `${bracket(r.address)}: recipient not permitted to receive external mail`,
+        );
+        if (h) hits.push(h);
       }
     } else if (cls !== 'local' && permsActive) {
-      await perms.refresh();
-      if (perms.unavailable) hits.push(permissionUnavailable(where));
-      else {
-        const p = perms.resolve([message.sender, origin.login]);
-        if (!p.sendExternal && !p.allowExternal.has(r.address)) {
-          const h = hit(
-            'outbound.user-send-denied',
-            config.permissions.action,
-            `sender may not mail external recipients (${p.source})`,
-            where,
-            `${bracket(r.address)}: sender not permitted to mail external recipients`,
-          );
-          if (h) hits.push(h);
-        }
-      }
+      const h = await permission(
+        where,
+        [message.sender, origin.login],
+        (p) => p.sendExternal || p.allowExternal.has(r.address),
+        'outbound.user-send-denied',
+        'sender may not mail external recipients',
+        `${bracket(r.address)}: sender not permitted to mail external recipients`,
+      );
+      if (h) hits.push(h);
     }
 
     const refused = hits.some((h) => h.action === 'reject' || h.action === 'tempfail');

@@ -15,10 +15,6 @@ export interface EffectivePermissions {
   source: string;
 }
 
-export class PermissionsError extends Error {
-  readonly code = 'EPERMFILE';
-}
-
 interface Compiled {
   users: Map<string, PermissionEntry>;
   groups: Array<{ name: string; members: Set<string>; entry: PermissionEntry }>;
