@@ -142,7 +142,13 @@ const only = (hs: RuleHit[], id: string): RuleHit => {
 };
 
 /** Default-ish config for rule tests that do not want DNS work: rDNS off, sender domain check off. */
-const NODNS: Cfg = { rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } }, sender: { domainMissing: { action: 'off' } } };
+// A one-day counter window: the rate tests count a few events on the real clock, and a fixed window that
+// ended between two of them (a one-minute window does every minute) would split their count.
+const NODNS: Cfg = {
+  rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } },
+  sender: { domainMissing: { action: 'off' } },
+  rates: { windowMs: 86_400_000 },
+};
 const merge = (a: Cfg, b: Cfg): Cfg => {
   const out: Record<string, unknown> = { ...(a as object) };
   for (const [k, v] of Object.entries(b as object)) {

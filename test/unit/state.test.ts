@@ -73,10 +73,11 @@ test('redis: two store instances share counts and concurrency', async (t) => {
   const b = store(redis!.url);
   try {
     await Promise.all([a.ready(), b.ready()]);
-    assert.equal(await a.incr('client:192.0.2.1', 60_000), 1);
-    assert.equal(await b.incr('client:192.0.2.1', 60_000), 2);
-    assert.equal(await a.incr('client:192.0.2.1', 60_000), 3);
-    assert.equal(await b.incr('client:192.0.2.2', 60_000), 1);
+    const day = 86_400_000; // one fixed window for the whole test (a minute's could end between two counts)
+    assert.equal(await a.incr('client:192.0.2.1', day), 1);
+    assert.equal(await b.incr('client:192.0.2.1', day), 2);
+    assert.equal(await a.incr('client:192.0.2.1', day), 3);
+    assert.equal(await b.incr('client:192.0.2.2', day), 1);
     assert.equal(await a.acquire('sess:x', 's1', 60_000), 1);
     assert.equal(await b.acquire('sess:x', 's2', 60_000), 2);
     await a.release('sess:x', 's1');
@@ -84,7 +85,7 @@ test('redis: two store instances share counts and concurrency', async (t) => {
     // other prefix = separate counters
     const c = store(redis!.url, 'other:');
     await c.ready();
-    assert.equal(await c.incr('client:192.0.2.1', 60_000), 1);
+    assert.equal(await c.incr('client:192.0.2.1', day), 1);
     await c.close();
   } finally {
     await a.close();
@@ -137,7 +138,7 @@ test('redis: two Postern instances (policy modules) share one connection limit',
   const { createResolver, dnsConfigSchema } = await import('../../src/dns/index.js');
   const { silentLogger } = await import('../../src/log/logger.js');
   const cfg = connectionConfigSchema.parse({
-    rates: { connectionsPerClient: 2 },
+    rates: { connectionsPerClient: 2, windowMs: 86_400_000 }, // one window for all three (a minute's could end between them)
     rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } },
   });
   const stores = [store(redis!.url, 'shared:'), store(redis!.url, 'shared:')];
