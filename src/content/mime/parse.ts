@@ -59,6 +59,8 @@ interface Ctx {
   alternatives: number;
   /** Bytes BinHex run-length expansion produced so far (bounded by config.maxEmbeddedScanBytes). */
   binhexBytes: number;
+  /** In the bare-CR reading: the first reading's parts (a leaf equal to one of them needs no text). */
+  firstReading?: readonly ContentPart[];
 }
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -87,9 +89,10 @@ const LIMIT_RULES = new Set(['rfc.mime-parts', 'rfc.mime-depth', 'rfc.header-len
 /** Synchronous core of parseMessage (for worker threads and benchmarks). */
 /**
  * `plainTextChars`: when the caller reads only the first N characters of each plain-text part (the
- * pipeline when no data-leak scan runs: content rules read maxTextChars), decode 3 bytes per character
- * first and the full maxTextBytes only when that gave fewer than N characters — the first N characters
- * are the same either way. HTML parts are always decoded to maxTextBytes.
+ * pipeline when no data-leak scan runs: content rules read maxTextChars), decode 1.125 bytes per
+ * character first, then 3, then the full maxTextBytes, each only when the one before gave fewer than N
+ * characters — the first N characters are the same either way. HTML parts are always decoded to
+ * maxTextBytes.
  */
 export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = false, plainTextChars?: number): ParsedMessage {
   const sink = new HitSink(config);
@@ -147,14 +150,18 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   const alt = Buffer.from(raw);
   for (let i = alt.indexOf(13); i >= 0; i = alt.indexOf(13, i + 1)) if (alt[i + 1] !== 10) alt[i] = 10;
   const quiet = new HitSink({ ...config });
-  const c2: Ctx = { ...ctx, sink: quiet, parts: [], entities: 0, stopped: false, depthHit: false, seen: new Set(), bufIds: new WeakMap(), nextBufId: 0 };
+  const c2: Ctx = {
+    ...ctx, sink: quiet, parts: [], entities: 0, stopped: false, depthHit: false, seen: new Set(), bufIds: new WeakMap(), nextBufId: 0,
+    firstReading: ctx.parts,
+  };
   const top = readHeaderBlock(alt, 0, alt.length);
   parseEntity(alt, 0, alt.length, 1, '', c2, [], 'text/plain', top);
   ctx.encrypted ||= c2.encrypted;
   ctx.signed ||= c2.signed;
   let added = 0;
   for (const p of c2.parts) {
-    if (p.content.length === 0 || ctx.parts.some((q) => q.content.equals(p.content))) continue;
+    // a part both readings find, differing only where a bare CR became LF, is the same part
+    if (p.content.length === 0 || ctx.parts.some((q) => sameButCrAsLf(q.content, p.content))) continue;
     if (ctx.parts.length >= config.mimeParts.limit) break;
     ctx.parts.push({ ...p, path: `cr:${p.path}` });
     added++;
@@ -162,6 +169,19 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   if (added) {
     ctx.sink.add('bareCrStructure', 'mime.ambiguous.bare-cr',
       `${added} part(s) appear only when bare CR is read as a line end`, 'message');
+  }
+}
+
+/** `alt` equals `orig` except that some CR bytes of `orig` are LF in `alt` (the CR reading's only change). */
+export function sameButCrAsLf(orig: Buffer, alt: Buffer): boolean {
+  if (orig.length !== alt.length) return false;
+  let from = 0;
+  for (let cr = orig.indexOf(13); ; cr = orig.indexOf(13, from)) {
+    const to = cr < 0 ? orig.length : cr;
+    if (orig.compare(alt, from, to, from, to) !== 0) return false;
+    if (cr < 0) return true;
+    if (alt[cr] !== 13 && alt[cr] !== 10) return false;
+    from = cr + 1;
   }
 }
 
@@ -644,17 +664,23 @@ function emitLeaf(
     const tt = detectTrueType(r.data);
     if (tt) part.trueType = tt;
     let text: string | undefined;
-    if (isText && !isMessage) {
-      const cap = type === 'text/html' ? config.maxTextBytes : Math.min(config.maxTextBytes, 3 * ctx.plainTextChars);
+    // (a leaf of the bare-CR reading that the first reading has too is dropped below: no text needed)
+    if (isText && !isMessage && !ctx.firstReading?.some((q) => sameButCrAsLf(q.content, r.data))) {
+      // plain text the caller reads only in part: first as many bytes as characters wanted plus an
+      // eighth (UTF-8 gives at most one character per byte; binary read as text about one), then three
+      // times as many, then the full window, each only when the one before gave too few characters
+      const cap = type === 'text/html' ? config.maxTextBytes : Math.min(config.maxTextBytes, Math.ceil(1.125 * ctx.plainTextChars) + 16);
       let slice = r.data.length > cap ? r.data.subarray(0, cap) : r.data;
       // identical text leaves (a message can repeat one part hundreds of times) are converted once
       // (readings of one part — bare-CR, lenient multipart — often decode to the very same bytes too)
       const memoKey = (bytes: Buffer): string => `${type}\0${charset ?? ''}\0${bytes.length}`;
       const memoOf = (bytes: Buffer) => ctx.textMemo.get(memoKey(bytes))?.find((m) => m.bytes.equals(bytes));
       let known = memoOf(slice);
-      if (known === undefined && cap < config.maxTextBytes && slice.length < r.data.length) {
-        // a text decoded from the full window (below) is remembered by that window's bytes
-        const wide = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes));
+      const widths = [3 * ctx.plainTextChars, config.maxTextBytes];
+      for (let w = 0; known === undefined && w < widths.length && slice.length < r.data.length; w++) {
+        // a text decoded from a wider window (below) is remembered by that window's bytes
+        if (widths[w]! <= slice.length) continue;
+        const wide = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes, widths[w]!));
         known = memoOf(wide);
         if (known !== undefined) slice = wide;
       }
@@ -664,9 +690,10 @@ function emitLeaf(
         htmlCut = known.cut;
       } else {
         text = decodeCharset(slice, charset);
-        if (cap < config.maxTextBytes && slice.length < r.data.length && text.length <= ctx.plainTextChars + 4) {
-          // fewer characters than the caller reads (escape-heavy or 4-byte charsets): decode the full window
-          slice = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes));
+        for (const wider of widths) {
+          // fewer characters than the caller reads (multi-byte or escape-heavy charsets): decode more
+          if (slice.length >= r.data.length || text.length > ctx.plainTextChars + 4 || wider <= slice.length) break;
+          slice = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes, wider));
           text = decodeCharset(slice, charset);
         }
         if (type === 'text/html') {
