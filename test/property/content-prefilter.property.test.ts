@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { RE2 } from 're2-wasm';
 import { foldCase } from '../../src/content/rules/fold.js';
 import { requirementMet, requirementOf } from '../../src/content/rules/prefilter.js';
+import type { RuleHit } from '../../src/policy/types.js';
 
 const RUNS = { numRuns: 400 };
 
@@ -93,4 +94,45 @@ test('words next to a Kelvin sign or long s are not judged (RE2 matches them as 
   }
   // without the original text the whole-word need is not used at all
   assert.equal(requirementMet(foldCase('abcdef'), req), true);
+});
+
+// Word/phrase rules: the check skips RE2 when a phrase cannot be in the text (AsciiWords, then
+// phraseMayMatch). Whatever it skips, its match count must be RE2's own count on the same text.
+// a few fixed word lists: each compiles to a sizeable RE2 (Unicode classes) in re2-wasm's fixed heap
+const phraseLists = [
+  ['spam'], ['free money', 'win big'], ['k', 's', 'x'], ['viagra', 'café', 'é'], ['a_b', '1000', 'big-win'], ['σας', 'free  money', 'spam'],
+];
+const phraseText = fc.array(fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...textChars) },
+  { weight: 3, arbitrary: fc.constantFrom('spam', 'FREE', 'Money', 'win', 'big', 'viagra', 'café', 'a_b', '1000', 'big-win', 'ΣΑΣ', 'σας', 'fre\u212ae') },
+), { maxLength: 40 }).map((a) => a.join(''));
+
+test('word rules: the pre-filter never changes a match count (random phrases and texts)', async () => {
+  const { compileRulesFile } = await import('../../src/content/rules/load.js');
+  const { createContentRulesCheck } = await import('../../src/content/rules/check.js');
+  const yamlList = (ws: string[]): string => `[${ws.map((w) => JSON.stringify(w)).join(', ')}]`;
+  const checks = phraseLists.map((words) => {
+    const rules = compileRulesFile('property.yaml', `rules:\n  - id: p\n    words: ${yamlList(words)}\n    weight: 1\n    scope: [body]\n`);
+    return { rules, check: createContentRulesCheck({ maxCountedMatches: 1000 }, rules) };
+  });
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: phraseLists.length - 1 }), phraseText, (which, body) => {
+      const words = phraseLists[which]!;
+      const { rules, check } = checks[which]!;
+      const hits = check.run({ headers: [], subject: '', parts: [{ path: '1', origin: 'mime', contentType: 'text/plain', names: [], content: Buffer.from(body), isAttachment: false, depth: 1, text: body }], hits: [], encrypted: false, signed: false } as never, undefined as never) as RuleHit[];
+      // RE2's own count, stepping as the check does
+      const re = rules[0]!.matcher;
+      re.lastIndex = 0;
+      let n = 0;
+      for (let m = re.exec(body.normalize('NFKC')); m; m = re.exec(body.normalize('NFKC'))) {
+        n++;
+        if (m[0]!.length >= 2 && /[^\p{L}\p{N}_]$/u.test(m[0]!)) re.lastIndex -= 1;
+        if (m[0]!.length === 0) re.lastIndex++;
+      }
+      re.lastIndex = 0;
+      const got = hits.find((h) => h.rule === 'content.p');
+      assert.equal(got ? Number(/: (\d+) match/.exec(got.detail)![1]) : 0, n, `words ${JSON.stringify(words)} in ${JSON.stringify(body)}`);
+    }),
+    RUNS,
+  );
 });

@@ -7,7 +7,7 @@ import type { ContentCheck, ParsedMessage } from '../types.js';
 import { contentRulesConfigSchema, type ContentRulesConfig } from './config.js';
 import type { RE2 } from 're2-wasm';
 import { loadRuleFiles, re2Cached, SCOPES, type CompiledRule, type Scope } from './load.js';
-import { foldCase, phraseMayMatch } from './fold.js';
+import { AsciiWords, asciiWordHash, foldCase, isAsciiWordPiece, phraseMayMatch } from './fold.js';
 import { requirementMet } from './prefilter.js';
 import { htmlToText, prepareText } from './text.js';
 
@@ -26,6 +26,8 @@ interface SharedText {
   text: string;
   /** Case-folded text, made on first use by the literal pre-filter. */
   folded?: string;
+  /** Its ASCII words (for phrases), made on first use. */
+  words?: AsciiWords;
   /** Whether the scope's combined regex matches anywhere, found on first use. */
   regexMaybe?: boolean;
   /** Match counts per rule already computed on this text. */
@@ -107,11 +109,25 @@ export function createContentRulesCheck(input: Partial<ContentRulesConfig> | Con
       scopeRegex.set(scope, null); // too big for one RE2: every regex rule runs its own matcher
     }
   }
+  // per phrase, the hash of its longest word made of ASCII word characters (when it has one)
+  const phraseKeys = new Map<CompiledRule, (number | undefined)[]>();
+  for (const rule of rules) {
+    if (!rule.phrases) continue;
+    phraseKeys.set(rule, rule.phrases.map((pieces) => {
+      const ascii = pieces.filter(isAsciiWordPiece).sort((a, b) => b.length - a.length);
+      return ascii.length ? asciiWordHash(ascii[0]!) : undefined;
+    }));
+  }
   const maybe = (rule: CompiledRule, scope: Scope, t: SharedText): boolean => {
     if (rule.phrases === undefined && rule.regexSource === undefined) return true; // no pre-filter data
     if (rule.phrases) {
       t.folded ??= foldCase(t.text);
-      for (const p of rule.phrases) if (phraseMayMatch(t.folded, p)) return true;
+      const keys = phraseKeys.get(rule)!;
+      for (let k = 0; k < rule.phrases.length; k++) {
+        const key = keys[k];
+        if (key !== undefined && !(t.words ??= new AsciiWords(t.folded)).mayHave(key)) continue;
+        if (phraseMayMatch(t.folded, rule.phrases[k]!)) return true;
+      }
     }
     if (rule.regexNeed) {
       t.folded ??= foldCase(t.text);

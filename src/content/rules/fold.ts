@@ -67,3 +67,53 @@ export function phraseMayMatch(folded: string, pieces: readonly string[]): boole
   }
   return false;
 }
+
+/** Hash of an ASCII word for AsciiWords (FNV-1a over the char codes, then mixed). */
+export function asciiWordHash(word: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** True when `piece` is made only of folded ASCII word characters ([0-9a-z_]). */
+export const isAsciiWordPiece = (piece: string): boolean => /^[0-9a-z_]+$/.test(piece);
+
+/**
+ * The maximal runs of ASCII word characters in a folded text, as a one-hash Bloom filter: one pass,
+ * no strings made. `mayHave(asciiWordHash(w))` false means no maximal run equals `w`; true is "maybe".
+ * Every phrase word made of such characters stands as a maximal run wherever phraseMayMatch accepts
+ * (its neighbours are white space, or checked not to be ASCII word characters), so a phrase with such
+ * a word missing from the text cannot match — found without one indexOf pass per phrase.
+ */
+export class AsciiWords {
+  private readonly bits: Uint32Array;
+  private readonly mask: number;
+
+  constructor(folded: string) {
+    let size = 1024;
+    while (size < 2 * folded.length && size < 1 << 24) size *= 2;
+    this.bits = new Uint32Array(size >>> 5);
+    this.mask = size - 1;
+    let h = 0;
+    let inWord = false;
+    for (let i = 0; i <= folded.length; i++) {
+      const c = i < folded.length ? folded.charCodeAt(i) : 0;
+      if (isAsciiWord(c)) {
+        if (!inWord) {
+          inWord = true;
+          h = 0x811c9dc5;
+        }
+        h = Math.imul(h ^ c, 0x01000193);
+      } else if (inWord) {
+        inWord = false;
+        const k = ((h ^ (h >>> 15)) >>> 0) & this.mask;
+        this.bits[k >>> 5]! |= 1 << (k & 31);
+      }
+    }
+  }
+
+  mayHave(hash: number): boolean {
+    const k = hash & this.mask;
+    return (this.bits[k >>> 5]! & (1 << (k & 31))) !== 0;
+  }
+}
