@@ -29,7 +29,7 @@ export interface ContentPart {
   text?: string;
   /**
    * Set when `text` is not the whole part: says what was cut and by which bound (text size cap,
-   * HTML conversion limits). Checks that must see everything (data leak) report it, never pass silently.
+   * HTML longer than the converter reads). Checks that must see everything (data leak) report it, never pass silently.
    */
   textTruncated?: string;
   /** True when the part is an attachment rather than body text. */

@@ -1,8 +1,7 @@
 // Extractors for content hidden inside a decoded part: uuencoded blocks in text, TNEF (winmail.dat)
 // attachments, true-type detection from magic bytes, and HTML → text. Bounded work, never throws.
-import { randomBytes } from 'node:crypto';
-import { compile } from 'html-to-text';
 import { decodeUuLines } from './decode.js';
+import { htmlToPlainText } from './html-text.js';
 
 export interface Extracted {
   name: string;
@@ -118,43 +117,17 @@ export function detectTrueType(b: Buffer): string | undefined {
   return undefined;
 }
 
-let converter: ((html: string) => string) | undefined;
-
 const HTML_MAX_INPUT = 4 * 1024 * 1024;
-const HTML_MAX_DEPTH = 200;
-const HTML_MAX_CHILD_NODES = 20000;
-/** Put where html-to-text skips nodes (depth / child limits); random per process so mail cannot fake it. */
-const CUT_MARK = `\uE000${randomBytes(8).toString('hex')}\uE000`;
 
-/** HTML → plain text for content rules (links kept as text, images dropped). Compiled once. */
+/** HTML → plain text for content rules (links kept as "text [href]", images dropped). */
 export function htmlToText(html: string): string {
   return htmlToTextReport(html).text;
 }
 
-/** htmlToText, and `cut` naming the conversion limit that dropped part of the HTML (if any). */
+/** htmlToText, and `cut` naming the limit that dropped part of the HTML (if any). */
 export function htmlToTextReport(html: string): { text: string; cut?: string } {
-  const cuts: string[] = [];
   if (html.length > HTML_MAX_INPUT) {
-    html = html.slice(0, HTML_MAX_INPUT);
-    cuts.push(`HTML longer than ${HTML_MAX_INPUT} characters`);
+    return { text: htmlToPlainText(html.slice(0, HTML_MAX_INPUT)), cut: `HTML longer than ${HTML_MAX_INPUT} characters` };
   }
-  try {
-    converter ??= compile({
-      wordwrap: false,
-      selectors: [
-        { selector: 'img', format: 'skip' },
-        { selector: 'a', options: { ignoreHref: false, hideLinkHrefIfSameAsText: true } },
-      ],
-      limits: { maxInputLength: HTML_MAX_INPUT, maxDepth: HTML_MAX_DEPTH, maxChildNodes: HTML_MAX_CHILD_NODES, ellipsis: CUT_MARK },
-    });
-    let text = converter(html);
-    if (text.includes(CUT_MARK)) {
-      text = text.split(CUT_MARK).join('');
-      cuts.push(`HTML nested deeper than ${HTML_MAX_DEPTH} or with more than ${HTML_MAX_CHILD_NODES} child nodes`);
-    }
-    return cuts.length > 0 ? { text, cut: cuts.join('; ') } : { text };
-  } catch {
-    const text = html.replace(/<[^>]*>/g, ' ');
-    return cuts.length > 0 ? { text, cut: cuts.join('; ') } : { text };
-  }
+  return { text: htmlToPlainText(html) };
 }

@@ -1,6 +1,6 @@
 // Text preparation for content rules: NFKC, invisible/format characters removed (so "v\u200Biagra"
-// reads "viagra"), bounded length; plus a fallback HTML-to-text for parts the parser left without
-// text. Pure functions.
+// reads "viagra"), bounded length; plus HTML-to-text (the MIME parser's converter) for parts the parser
+// left without text. Pure functions.
 
 import { isAsciiString } from '../ascii.js';
 
@@ -32,20 +32,5 @@ export function latin1Nfkc(s: string): string {
   return s.replace(LATIN1_CHANGED, (c) => (c === '\u00AD' ? '' : c.normalize('NFKC')));
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/** Crude but safe HTML to text: drops script/style/comments and tags, decodes common entities. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<(br|p|div|tr|li|h[1-6])\b[^>]*>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (m, e: string) => {
-      if (e[0] === '#') {
-        const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-      }
-      return ENTITIES[e.toLowerCase()] ?? m;
-    });
-}
+/** HTML to text for parts the parser left without text: the parser's own converter. */
+export { htmlToPlainText as htmlToText } from '../mime/html-text.js';

@@ -269,7 +269,7 @@ export const outboundConfigSchema = z
           .default('quarantine')
           .describe(
             'dataleak.incomplete when the scan could not see all the text: a part\'s text was cut by a parser limit ' +
-              '(content.mime.maxTextBytes, HTML conversion limits) or maxScanBytes was reached. Quarantine: the cut is ' +
+              '(content.mime.maxTextBytes, HTML longer than 4 Mi characters) or maxScanBytes was reached. Quarantine: the cut is ' +
               'the same on every retry (tempfail would only delay a bounce for days), padding must not hide a leak ' +
               '(no accept), and a person can release a legitimate large document from the hold queue.',
           ),

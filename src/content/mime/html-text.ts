@@ -1,0 +1,219 @@
+// HTML → plain text for the content checks: the words a mail program shows, in one linear pass with no
+// DOM tree (so no depth or node-count limit to hide text behind). Text is kept with entities decoded;
+// inline tags join their text ("Wo<b>rld</b>" reads "World"); block tags and <br> start a new line and
+// table cells are kept apart ("<td>free</td><td>money</td>" reads "free money"); script, style,
+// comments and other markup declarations are dropped; a link's target follows its text as
+// "text [href]" unless it is the same as the text or a "#" anchor; images are dropped; runs of white
+// space are collapsed outside <pre>. Never throws; bad markup degrades to text.
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
+
+const BLOCK = new Set([
+  'address', 'article', 'aside', 'blockquote', 'body', 'br', 'caption', 'center', 'dd', 'details', 'dialog', 'dir', 'div', 'dl',
+  'dt', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'head', 'header', 'hgroup',
+  'hr', 'html', 'legend', 'li', 'main', 'menu', 'nav', 'ol', 'option', 'p', 'pre', 'section', 'summary', 'table', 'tbody',
+  'tfoot', 'thead', 'title', 'tr', 'ul',
+]);
+const CELL = new Set(['td', 'th']);
+/** Elements whose content is never shown (raw text up to the matching end tag). */
+const HIDDEN_RAW = new Set(['script', 'style']);
+/** Elements whose content is text only, no tags (RCDATA / raw text shown as text). */
+const TEXT_ONLY = new Set(['title', 'textarea', 'xmp']);
+const TAG_NAME = /[A-Za-z][^\s/>]*/y;
+/** End-tag patterns of the raw-text elements, made once. */
+const END_TAGS = new Map<string, RegExp>();
+const WHITE = /[ \t\n\r\f]+/g;
+
+class Output {
+  text = '';
+  /** Characters of `text` that are pending white space (collapsed into one space or line break). */
+  private space: '' | ' ' | '\n' = '';
+  pre = 0;
+
+  add(s: string): void {
+    if (s.length === 0) return;
+    if (this.pre > 0) {
+      this.flush();
+      this.text += s;
+      return;
+    }
+    const collapsed = s.replace(WHITE, ' ');
+    let body = collapsed;
+    if (body.charCodeAt(0) === 32) {
+      if (this.space === '') this.space = ' ';
+      body = body.slice(1);
+    }
+    if (body.length === 0) return;
+    const trailing = body.charCodeAt(body.length - 1) === 32;
+    if (trailing) body = body.slice(0, -1);
+    this.flush();
+    this.text += body;
+    if (trailing) this.space = ' ';
+  }
+
+  /** A line break before what follows (block boundary). */
+  br(): void {
+    if (this.text.length > 0) this.space = '\n';
+  }
+
+  /** At least a space before what follows (table cell boundary). */
+  gap(): void {
+    if (this.text.length > 0 && this.space === '') this.space = ' ';
+  }
+
+  private flush(): void {
+    if (this.space !== '' && this.text.length > 0) this.text += this.space;
+    this.space = '';
+  }
+}
+
+/** The end of a tag starting at `from` (just after its name): the index of its ">" (or -1), quotes respected. */
+function tagEnd(html: string, from: number): number {
+  const gt = html.indexOf('>', from);
+  if (gt < 0) return -1;
+  // no quote before the first ">": that is the end (the common case)
+  const dq = html.indexOf('"', from);
+  const sq = html.indexOf("'", from);
+  if ((dq < 0 || dq > gt) && (sq < 0 || sq > gt)) return gt;
+  return attributes(html, from, undefined);
+}
+
+/**
+ * Walks attributes from `from` to the tag's ">" the way an HTML tokenizer does (quotes only count in a
+ * value); collects them into `into` when given. Returns the index of ">" or -1.
+ */
+function attributes(html: string, from: number, into: Map<string, string> | undefined): number {
+  const n = html.length;
+  let i = from;
+  while (i < n) {
+    let c = html.charCodeAt(i);
+    if (c === 62) return i; // >
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 47) {
+      i++;
+      continue;
+    }
+    const nameStart = i;
+    i++;
+    while (i < n) {
+      c = html.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 47 || c === 61 || c === 62) break;
+      i++;
+    }
+    const name = html.slice(nameStart, i).toLowerCase();
+    while (i < n && /[ \t\n\r\f]/.test(html[i]!)) i++;
+    if (html.charCodeAt(i) !== 61) {
+      if (into && !into.has(name)) into.set(name, '');
+      continue;
+    }
+    i++;
+    while (i < n && /[ \t\n\r\f]/.test(html[i]!)) i++;
+    const q = html.charCodeAt(i);
+    let value: string;
+    if (q === 34 || q === 39) {
+      const close = html.indexOf(q === 34 ? '"' : "'", i + 1);
+      if (close < 0) return -1;
+      value = html.slice(i + 1, close);
+      i = close + 1;
+    } else {
+      const start = i;
+      while (i < n && !/[ \t\n\r\f>]/.test(html[i]!)) i++;
+      value = html.slice(start, i);
+    }
+    if (into && !into.has(name)) into.set(name, value.includes('&') ? decodeHTMLAttribute(value) : value);
+  }
+  return -1;
+}
+
+const decodeText = (s: string): string => (s.includes('&') ? decodeHTML(s) : s);
+
+/** Plain text of an HTML document or fragment. */
+export function htmlToPlainText(html: string): string {
+  const out = new Output();
+  const links: { href: string; start: number }[] = [];
+  const n = html.length;
+  let i = 0;
+  while (i < n) {
+    const lt = html.indexOf('<', i);
+    if (lt < 0) {
+      out.add(decodeText(html.slice(i)));
+      break;
+    }
+    if (lt > i) out.add(decodeText(html.slice(i, lt)));
+    const c = html.charCodeAt(lt + 1);
+    if (c === 33 || c === 63) {
+      // <!-- comment -->, <!DOCTYPE>, <![CDATA[ ]]> (a comment in HTML), <? ... >: not shown
+      let end: number;
+      if (html.startsWith('<!--', lt)) {
+        const close = html.indexOf('-->', lt + 4);
+        end = close < 0 ? n : close + 3;
+        if (html.startsWith('<!-->', lt)) end = lt + 5;
+        else if (html.startsWith('<!--->', lt)) end = lt + 6;
+      } else {
+        const close = html.indexOf('>', lt + 2);
+        end = close < 0 ? n : close + 1;
+      }
+      i = end;
+      continue;
+    }
+    const closing = c === 47;
+    TAG_NAME.lastIndex = lt + (closing ? 2 : 1);
+    const m = TAG_NAME.exec(html);
+    if (!m) {
+      if (closing) {
+        // "</" not followed by a name: a bogus comment up to ">"
+        const close = html.indexOf('>', lt + 2);
+        i = close < 0 ? n : close + 1;
+      } else {
+        out.add('<');
+        i = lt + 1;
+      }
+      continue;
+    }
+    const name = m[0].toLowerCase();
+    const afterName = TAG_NAME.lastIndex;
+    const attrs = !closing && name === 'a' ? new Map<string, string>() : undefined;
+    const gt = attrs ? attributes(html, afterName, attrs) : tagEnd(html, afterName);
+    if (gt < 0) break; // an unfinished tag at the end: not shown
+    i = gt + 1;
+    if (closing) {
+      if (BLOCK.has(name)) out.br();
+      else if (CELL.has(name)) out.gap();
+      if (name === 'pre' && out.pre > 0) out.pre--;
+      if (name === 'a') {
+        const link = links.pop();
+        if (link) {
+          const shown = out.text.slice(link.start).trim();
+          if (link.href !== shown && link.href !== `mailto:${shown}`) {
+            out.add(' ');
+            out.add(`[${link.href}]`);
+          }
+        }
+      }
+      continue;
+    }
+    if (HIDDEN_RAW.has(name) || TEXT_ONLY.has(name)) {
+      let endRe = END_TAGS.get(name);
+      if (!endRe) END_TAGS.set(name, (endRe = new RegExp(`</${name}[\\s/>]`, 'gi')));
+      endRe.lastIndex = i;
+      const e = endRe.exec(html);
+      const contentEnd = e ? e.index : n;
+      if (TEXT_ONLY.has(name)) {
+        out.br();
+        out.add(decodeText(html.slice(i, contentEnd)));
+        out.br();
+      }
+      if (!e) break;
+      const close = html.indexOf('>', e.index);
+      i = close < 0 ? n : close + 1;
+      continue;
+    }
+    if (BLOCK.has(name)) out.br();
+    else if (CELL.has(name)) out.gap();
+    if (name === 'pre') out.pre++;
+    if (name === 'a') {
+      const href = attrs?.get('href')?.trim();
+      // ("<a/>" opens a link too: HTML ignores the self-closing mark on non-void elements)
+      if (href && !href.startsWith('#')) links.push({ href, start: out.text.length });
+    }
+  }
+  return out.text;
+}

@@ -1,0 +1,62 @@
+// The HTML → text converter the content checks read (src/content/mime/html-text.ts): what a mail
+// program shows, no DOM limits to hide text behind, never throws.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { htmlToPlainText } from '../../src/content/mime/html-text.js';
+
+test('inline tags join their text; blocks and <br> break lines; table cells stay apart', () => {
+  assert.equal(htmlToPlainText('v<b>ia</b><span>gra</span>'), 'viagra');
+  assert.equal(htmlToPlainText('<p>one</p><p>two</p>line<br>next'), 'one\ntwo\nline\nnext');
+  assert.equal(htmlToPlainText('<table><tr><td>free</td><td>money</td></tr><tr><th>a</th></tr></table>'), 'free money\na');
+  assert.equal(htmlToPlainText('<div>a<div>b</div>c</div>'), 'a\nb\nc');
+  assert.equal(htmlToPlainText('fo<span>o</span>   bar\n\n\n  baz'), 'foo bar baz');
+});
+
+test('script, style, comments, declarations and images are not shown; title and textarea text is', () => {
+  assert.equal(htmlToPlainText('<!DOCTYPE html><style>p{x:1}</style><script>if (a<b) x()</script><!-- hidden --><img src=x alt=pic>shown'), 'shown');
+  assert.equal(htmlToPlainText('<scrIpt type="x">a</SCRIPT >b<![CDATA[ gone ]]><?xml x?>c'), 'bc');
+  assert.equal(htmlToPlainText('<title>A &amp; B</title><textarea><b>raw</b></textarea>'), 'A & B\n<b>raw</b>');
+  assert.equal(htmlToPlainText('x<!-->y<!--->z'), 'xyz');
+  // a script never closed hides the rest, as in a browser
+  assert.equal(htmlToPlainText('a<script>b'), 'a');
+});
+
+test('entities decoded (named, numeric, legacy without ";"), in text and in link targets', () => {
+  assert.equal(htmlToPlainText('&eacute;&#x41;&#66;&amp &lt;x&gt; &nbsp;'), 'éAB& <x> \u00a0');
+  assert.equal(htmlToPlainText('<a href="http://x/?a=1&amp;b=2">go</a>'), 'go [http://x/?a=1&b=2]');
+});
+
+test('links: target after the text unless the same or a # anchor; quotes in attributes respected', () => {
+  assert.equal(htmlToPlainText('<a href="http://a.b">http://a.b</a> <a href="#top">top</a> <a href="mailto:x@y">x@y</a>'), 'http://a.b top x@y');
+  assert.equal(htmlToPlainText('<a title="x>y" href=\'http://evil/\'>go</a>!'), 'go [http://evil/]!');
+  assert.equal(htmlToPlainText('<a href=http://u/ x>a<a href=http://v/>b</a></a>'), 'ab [http://v/] [http://u/]');
+  assert.equal(htmlToPlainText('<p class="a>b">text</p>'), 'text');
+});
+
+test('<pre> keeps white space; a lone "<" is text; an unfinished tag at the end is dropped', () => {
+  assert.equal(htmlToPlainText('x<pre>  a\n  b</pre>y'), 'x\n  a\n  b\ny');
+  assert.equal(htmlToPlainText('1 < 2 and 3 <4'), '1 < 2 and 3 <4');
+  assert.equal(htmlToPlainText('ok <a href="never closed'), 'ok');
+  assert.equal(htmlToPlainText('a</ >b</>c'), 'abc');
+});
+
+test('deep nesting and many nodes: every word kept, time linear', () => {
+  const deep = `${'<div><span>'.repeat(50_000)}needle${'</span></div>'.repeat(50_000)}`;
+  assert.equal(htmlToPlainText(deep), 'needle');
+  const wide = `${'<i>a</i> '.repeat(100_000)}end`;
+  assert.ok(htmlToPlainText(wide).endsWith('a a end'));
+});
+
+test('never throws; output never longer than the decoded input allows (random markup)', () => {
+  const piece = fc.constantFrom('<', '>', '</', '<a href="h">', '</a>', '<p>', '<td>', '<script>', '</script>', '<!--', '-->', '&amp;', '&#x', '"', "'", '=', ' ', '\n', 'word', '<pre>', '</pre>', '<br/>', '<title>');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 40 }).map((a) => a.join('')), (html) => {
+      const text = htmlToPlainText(html);
+      assert.equal(typeof text, 'string');
+      // each link adds " [href]" (href "h" here): bounded by the input
+      assert.ok(text.length <= html.length * 2 + 4, `${JSON.stringify(html)} → ${JSON.stringify(text)}`);
+    }),
+    { numRuns: 500 },
+  );
+});
