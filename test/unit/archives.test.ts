@@ -125,6 +125,36 @@ test('local header name differs from central directory name: both names kept, fl
   assert.deepEqual(m.names, ['report.txt', 'report.exe']);
 });
 
+test('zip entry with a local header but no central-directory record: archive.hidden-entry, name and content checked', () => {
+  const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 1)]);
+  const inner = B.zip([{ name: 'inner.txt', data: 'inner text' }]);
+  const z = B.zip([
+    { name: 'readme.txt', data: 'hello' },
+    { name: 'payload.exe', data: exe, unlisted: true },
+    // a stored inner zip carries local headers of its own: inside a listed entry, not hidden
+    { name: 'inner.zip', data: inner, method: 0 },
+  ]);
+  const r = expandArchives([part({ content: z })]);
+  assert.deepEqual(rulesOf(r.hits), ['archive.hidden-entry']);
+  assert.equal(r.hits[0]!.action, 'quarantine');
+  assert.match(r.hits[0]!.detail, /1 local entry not in the central directory: "payload.exe"/);
+  const hidden = r.parts.find((p) => p.names[0] === 'payload.exe')!;
+  assert.ok(hidden.content.equals(exe));
+  const hits = createAttachmentCheck().run(message(r.parts), ENV) as { rule: string }[];
+  assert.ok(hits.some((h) => h.rule === 'attachment.blocked-name' || h.rule === 'attachment.executable'));
+  // the same zip with every entry listed: nothing hidden
+  const plain = B.zip([{ name: 'readme.txt', data: 'hello' }, { name: 'inner.zip', data: inner, method: 0 }]);
+  assert.deepEqual(rulesOf(expandArchives([part({ content: plain })]).hits), []);
+});
+
+test('a zip "directory" name with data is a file: its content is checked', () => {
+  const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100, 2)]);
+  const r = expandArchives([part({ content: B.zip([{ name: 'photos/', data: exe }, { name: 'empty/', data: '' }]) })]);
+  const members = r.parts.filter((p) => p.origin === 'archive');
+  assert.deepEqual(members.map((p) => p.names[0]), ['photos/']);
+  assert.ok(members[0]!.content.equals(exe));
+});
+
 test('zip with junk prepended, and a GIF/zip polyglot, are still opened', () => {
   const z = B.zip([{ name: 'a.vbs', data: 'x' }], { prefix: Buffer.from('junk junk\n') });
   const r = expandArchives([part({ content: z })]);

@@ -68,6 +68,11 @@ export const archivesConfigSchema = z
         nameMismatch: ruleActionSchema
           .default('quarantine')
           .describe('archive.name-mismatch: zip local header name differs from the central directory name (extractors disagree).'),
+        hiddenEntry: ruleActionSchema
+          .default('quarantine')
+          .describe(
+            'archive.hidden-entry: a zip local file header that no central-directory record lists — streaming extractors unpack it, directory readers (and a name check reading the directory) do not see it (EVASION 5.2 #17). Its name and content are checked as well.',
+          ),
         unsupported: ruleActionSchema
           .default('quarantine')
           .describe(

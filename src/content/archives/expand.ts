@@ -16,7 +16,7 @@ import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
 import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
 import { sevenZipPackedHeaderSize } from './sevenzip-header.js';
-import { findEocd, localHeaderName, readZipDirectory } from './zip-directory.js';
+import { findEocd, localHeaderName, readZipDirectory, unlistedLocalEntries } from './zip-directory.js';
 
 export interface ExpandResult {
   /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
@@ -143,9 +143,16 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
   const overlap = hasOverlap(buf, files);
   if (overlap) hit(ctx, 'unchecked', 'archive.unchecked', part, 'zip entries overlap (bomb construction or ambiguous content)');
   const nameOnly = overCount || overDeclared || overlap;
+  // entries only a streaming extractor sees (local header, no directory record): reported and checked too
+  const hidden = dir.truncated || overCount ? [] : unlistedLocalEntries(buf, dir);
+  if (hidden.length) {
+    const shown = hidden.slice(0, 3).map((e) => `"${safeName(e.name)}"`).join(', ');
+    hit(ctx, 'hiddenEntry', 'archive.hidden-entry', part,
+      `${hidden.length} local entr${hidden.length === 1 ? 'y' : 'ies'} not in the central directory: ${shown}${hidden.length > 3 ? ', ...' : ''}`);
+  }
   const members: ContentPart[] = [];
   let encrypted = 0;
-  for (const e of files.slice(0, config.maxEntries)) {
+  for (const e of [...files.slice(0, config.maxEntries), ...hidden.filter((h) => !h.directory)]) {
     if (!memberBudgetLeft(ctx, part)) break;
     const names = [e.name];
     if (e.nameLatin1 !== e.name) names.push(e.nameLatin1);

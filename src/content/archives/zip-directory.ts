@@ -23,6 +23,8 @@ export interface ZipDirectory {
   truncated: boolean;
   /** Set when the structure is broken (entries read so far are kept). */
   error?: string;
+  /** Where the central directory starts in the buffer (local headers and data lie before it). */
+  centralStart: number;
 }
 
 const EOCD_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
@@ -61,7 +63,7 @@ export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipDirector
   if (cdOffset + cdSize !== eocd && eocd - cdSize >= 0 && eocd - cdSize - cdOffset >= 0) {
     base = eocd - cdSize - cdOffset;
   }
-  const out: ZipDirectory = { declaredEntries: declared, entries: [], truncated: false };
+  const out: ZipDirectory = { declaredEntries: declared, entries: [], truncated: false, centralStart: Math.min(eocd, base + cdOffset) };
   let p = base + cdOffset;
   while (p + 46 <= buf.length && buf.readUInt32LE(p) === CEN_SIG) {
     if (out.entries.length >= maxEntries) {
@@ -106,7 +108,8 @@ export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipDirector
       size,
       localOffset: localOffset + base,
       encrypted: (flags & 1) !== 0,
-      directory: name.endsWith('/') || name.endsWith('\\'),
+      // a "directory" name with data is a file to extractors that write it: its data is checked
+      directory: (name.endsWith('/') || name.endsWith('\\')) && size === 0,
     });
     p += 46 + nameLen + extraLen + commentLen;
   }
@@ -133,4 +136,58 @@ export function localHeaderName(buf: Buffer, offset: number): string | undefined
   const flags = buf.readUInt16LE(offset + 6);
   const raw = buf.subarray(offset + 30, offset + 30 + nameLen);
   return (flags & 0x800) !== 0 ? raw.toString('utf8') : decodeCp437ish(raw);
+}
+
+const LOCAL_SIG_BYTES = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+/** Compression methods extractors implement (stored, deflate, deflate64, bzip2, lzma, zstd, xz, ppmd, AES). */
+const PLAUSIBLE_METHODS = new Set([0, 8, 9, 12, 14, 93, 95, 98, 99]);
+
+/**
+ * Local file headers no central-directory record points to: entries a streaming extractor (one that
+ * reads local headers in order) finds and a directory reader does not. Searched before the central
+ * directory, outside every listed entry's own header and data (so a stored inner zip or chance bytes in
+ * compressed data do not count), from the start when the file starts as a zip, else from its first listed
+ * entry. Sizes come from the local header (0 when a data descriptor follows).
+ */
+export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64): ZipDirEntry[] {
+  const covered: Array<[number, number]> = [];
+  for (const e of dir.entries) {
+    const lo = e.localOffset;
+    if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
+    covered.push([lo, lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
+  }
+  covered.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of covered) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  // a file that is not a zip from its first byte (a document or image with a zip inside or appended)
+  // is searched from the first listed entry on: its own bytes may hold other, unrelated zips
+  const from = buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50 ? 0 : merged.length ? merged[0]![0] : dir.centralStart;
+  const out: ZipDirEntry[] = [];
+  let k = 0;
+  for (let p = buf.indexOf(LOCAL_SIG_BYTES, from); p >= 0 && p + 30 <= dir.centralStart && out.length < max; p = buf.indexOf(LOCAL_SIG_BYTES, p + 1)) {
+    while (k < merged.length && merged[k]![1] <= p) k++;
+    if (k < merged.length && merged[k]![0] <= p) {
+      p = merged[k]![1] - 1; // inside a listed entry: go on after it
+      continue;
+    }
+    // a plausible header only (the signature bytes also occur in code, e.g. a self-extractor's stub)
+    const nameLen = buf.readUInt16LE(p + 26);
+    if (nameLen === 0 || nameLen > 1024 || p + 30 + nameLen > dir.centralStart) continue;
+    if (buf[p + 5]! > 0x0a || !PLAUSIBLE_METHODS.has(buf.readUInt16LE(p + 8))) continue;
+    const flags = buf.readUInt16LE(p + 6);
+    const raw = buf.subarray(p + 30, p + 30 + nameLen);
+    if (raw.some((b) => b < 0x20)) continue;
+    const name = (flags & 0x800) !== 0 ? raw.toString('utf8') : decodeCp437ish(raw);
+    const size = buf.readUInt32LE(p + 22);
+    out.push({
+      name, nameLatin1: raw.toString('latin1'), flags, method: buf.readUInt16LE(p + 8),
+      compressedSize: buf.readUInt32LE(p + 18), size, localOffset: p, encrypted: (flags & 1) !== 0,
+      directory: (name.endsWith('/') || name.endsWith('\\')) && size === 0,
+    });
+  }
+  return out;
 }
