@@ -33,8 +33,12 @@ export const policyConfigSchema = z
     monitor: z
       .array(rulePattern)
       .default([])
-      .describe('Rule ids (or prefixes ending in ".*") to run in monitor mode while the rest enforce: how a site turns on a new rule safely.'),
-    disabled: z.array(rulePattern).default([]).describe('Rule ids (or prefixes ending in ".*") switched off entirely.'),
+      .describe(
+        'Rule ids (or prefixes ending in ".*") to run in monitor mode while the rest enforce: how a site turns on a new rule safely. ' +
+          'A prefix covers the family\'s failure ids too ("clamd.*" covers clamd.unavailable): a monitored check that cannot run is logged and ' +
+          'marked "(monitor)" in the trace, not enforced. To trial a check but still tempfail when it is down, list its verdict ids exactly (clamd.infected).',
+      ),
+    disabled: z.array(rulePattern).default([]).describe('Rule ids (or prefixes ending in ".*") switched off entirely (failure ids of the family included; to stop a check from running at all, switch it off in its own section).'),
     errorAction: failActionSchema
       .default('tempfail')
       .describe('Answer when a check fails or times out. tempfail makes the sending MTA retry later: no mail is lost and none passes unchecked.'),

@@ -69,6 +69,23 @@ test('monitor mode: delivered, and the trace says what would have happened and w
   assert.match(added.value, /test\.hold\(monitor:quarantine\)/);
 });
 
+test('monitor patterns: a family prefix covers its failure id too; an exact verdict id does not', async () => {
+  // a check that could not run (clamd down, say) tempfails
+  const unavailable: PolicyModule = {
+    id: 'test', layer: 'content', needsContent: true,
+    eom: () => ({ hits: [{ rule: 'test.unavailable', action: 'tempfail', detail: 'scanner down' }] }),
+  };
+  const raw = 'From: a@example.org\nSubject: hi\n\nbody\n';
+  const family = await run({ monitor: ['test.*'] }, [unavailable], raw);
+  assert.equal(family.final.type, 'accept');
+  const added = (family.modifications as FilterReply[]).find((m) => m.type === 'addHeader' && m.name === 'X-Postern') as Extract<FilterReply, { type: 'addHeader' }>;
+  assert.match(added.value, /accept \(monitor: would tempfail\); by=test\.unavailable;/);
+  const exact = await run({ monitor: ['test.infected'] }, [unavailable], raw);
+  // a tempfail with the rule's own text comes as a 4xx reply code
+  assert.equal(exact.final.type, 'replyCode');
+  assert.match((exact.final as { text: string }).text, /^4\d\d /);
+});
+
 test('a forged trace header with white space before the colon is removed too', async () => {
   const r = await run({}, [quarantining], 'From: a@example.org\nX-Postern : accept; forged\nSubject: hi\n\nbody\n');
   const changes = (r.modifications as FilterReply[]).filter((m) => m.type === 'changeHeader') as Array<Extract<FilterReply, { type: 'changeHeader' }>>;
