@@ -96,3 +96,17 @@ test('direction: unknown recipient class counts as outside for our own mail', ()
   assert.equal(d.decide(session({ address: '127.0.0.1' }), [rcpt('x@y.z')]), 'outbound');
   assert.equal(d.decide(session({ address: '127.0.0.1', macros: POSTFIX }), [rcpt('x@y.z', 'virtual')]), 'internal');
 });
+
+test('addresses parse as strictly as Layer 1: dotted quads only, brackets/IPv6:/zone ids accepted; bad networks named', async () => {
+  const { CidrSet, isPrivateAddress, parseIp } = await import('../../src/policy/outbound/addr.js');
+  for (const odd of ['127.1', '0x7f.0.0.1', '10.1', '012.0.0.1', 'not-an-ip', '']) assert.equal(parseIp(odd), undefined, odd);
+  assert.equal(parseIp('[IPv6:2001:db8::1]')?.toString(), '2001:db8::1');
+  assert.equal(parseIp('fe80::1%eth0')?.toString(), 'fe80::1');
+  assert.equal(parseIp('::ffff:10.1.2.3')?.toString(), '10.1.2.3');
+  // a Received: header saying "10.1" is not taken for an internal address
+  assert.equal(isPrivateAddress('10.1'), false);
+  assert.equal(isPrivateAddress('10.0.0.1'), true);
+  assert.throws(() => new CidrSet(['10.0.0.0/8', '127.1']), /outbound\.internalNetworks: invalid address or CIDR "127\.1"/);
+  const d = createDirectionFacts(config({ internalNetworks: ['10.0.0.0/8'] }));
+  assert.equal(d.origin(session({ address: '10.1' })).reason === 'network', false);
+});

@@ -1,6 +1,7 @@
-// Small pure helpers for the outbound layer: address/domain handling, domain lists, CIDR matching.
-// Pure functions only; must never do I/O or throw on bad input (bad input simply does not match).
-import ipaddr from 'ipaddr.js';
+// Small pure helpers for the outbound layer: address/domain handling, domain lists, CIDR matching
+// (IP parsing and CIDR lists are Layer 1's, connection/addr.ts). Pure functions only; must never do
+// I/O or throw on bad input (bad input simply does not match; bad config throws at build time).
+import { CidrList, parseClientAddress, type IP } from '../connection/addr.js';
 
 /** Lower-case address without brackets or surrounding spaces. */
 export function normAddress(address: string | undefined): string {
@@ -68,48 +69,31 @@ export class AddressList {
   }
 }
 
-type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-/** A set of CIDR ranges; IPv4-mapped IPv6 addresses match IPv4 ranges. Invalid entries throw at build time. */
+/**
+ * A set of CIDR ranges and addresses (the Layer 1 CidrList: same strict parsing); IPv4-mapped IPv6
+ * addresses match IPv4 ranges. Invalid entries throw at build time, naming the setting.
+ */
 export class CidrSet {
-  private readonly ranges: Cidr[] = [];
-  constructor(entries: readonly string[]) {
-    for (const e of entries) {
-      const s = e.trim();
-      if (!s) continue;
-      if (s.includes('/')) this.ranges.push(ipaddr.parseCIDR(s));
-      else {
-        const a = ipaddr.parse(s);
-        this.ranges.push([a, a.kind() === 'ipv4' ? 32 : 128]);
-      }
-    }
-  }
-  get size(): number {
-    return this.ranges.length;
+  private readonly list: CidrList;
+  readonly size: number;
+  constructor(entries: readonly string[], what = 'outbound.internalNetworks') {
+    const used = entries.map((e) => e.trim()).filter((e) => e.length > 0);
+    this.list = new CidrList(used, what);
+    this.size = used.length;
   }
   has(address: string | undefined): boolean {
     const ip = parseIp(address);
-    if (!ip) return false;
-    for (const r of this.ranges) {
-      if (r[0].kind() !== ip.kind()) continue;
-      if (ip.match(r)) return true;
-    }
-    return false;
+    return ip !== undefined && this.list.has(ip);
   }
 }
 
-/** Parse an address as the MTA may give it ("IPv6:...", "[...]"), mapping ::ffff:a.b.c.d to IPv4. */
-export function parseIp(address: string | undefined): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+/**
+ * Parse an address as the MTA or a Received: header may give it ("IPv6:...", "[...]", a zone id),
+ * mapping ::ffff:a.b.c.d to IPv4. Dotted quads only for IPv4 (not "127.1" or "0x7f.1").
+ */
+export function parseIp(address: string | undefined): IP | undefined {
   if (!address) return undefined;
-  let s = address.trim().replace(/^\[|\]$/g, '');
-  if (/^ipv6:/i.test(s)) s = s.slice(5);
-  s = s.replace(/%.*$/, ''); // zone id
-  if (!ipaddr.isValid(s)) return undefined;
-  try {
-    return ipaddr.process(s);
-  } catch {
-    return undefined;
-  }
+  return parseClientAddress(address.trim().replace(/%[^\]]*/, ''));
 }
 
 /** True for loopback, RFC 1918, RFC 6598 shared, link-local, ULA (fc00::/7), unspecified. */
