@@ -142,6 +142,22 @@ test('permissions file: loaded, re-read on mtime change and via reload(); bad fi
   }
 });
 
+test('a relative permissions file is found beside the config file, like every other data file', async () => {
+  const { setConfigDir, getConfigDir } = await import('../../src/config/paths.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'postern-perm-rel-'));
+  const before = getConfigDir();
+  try {
+    writeFileSync(path.join(dir, 'perms-beside-config.yaml'), 'users:\n  "alice@example.com": { sendExternal: false }\n');
+    setConfigDir(dir); // what loading /that/dir/postern.yaml does
+    const p = createOutboundPolicy(config({ localDomains: LOCAL, permissions: { file: 'perms-beside-config.yaml', checkIntervalMs: 0 } }), { logger });
+    const r = (await p.rcpt!(rcptContext(inside, message({ sender: 'alice@example.com' }), rcpt('carol@example.org')))) as StageResult;
+    assert.equal(r.hits[0]?.rule, 'outbound.user-send-denied');
+  } finally {
+    setConfigDir(before);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('permissions file missing from the start: fail action, not accept', async () => {
   const p = createOutboundPolicy(
     config({ localDomains: LOCAL, permissions: { file: '/nonexistent/postern-perms.yaml', checkIntervalMs: 0 } }),

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import YAML from 'yaml';
 import type { Logger } from '../../log/logger.js';
 import { AddressList, domainOf, normAddress } from './addr.js';
+import { resolveDataPath } from '../../config/paths.js';
 import { permissionsFileSchema, type OutboundConfig, type PermissionEntry, type PermissionsFile } from './config.js';
 
 export interface EffectivePermissions {
@@ -68,8 +69,9 @@ export class Permissions {
 
   /** Re-read the file now (also used at start-up). Never rejects. */
   async reload(): Promise<void> {
-    const file = this.cfg.file;
-    if (!file) return;
+    if (!this.cfg.file) return;
+    // relative to the config file's folder first, like every other data file
+    const file = resolveDataPath(this.cfg.file);
     try {
       const st = await fs.stat(file);
       const text = await fs.readFile(file, 'utf8');
@@ -86,8 +88,9 @@ export class Permissions {
 
   /** Re-read the file when its mtime changed (at most every checkIntervalMs). Never rejects. */
   async refresh(): Promise<void> {
-    const file = this.cfg.file;
-    if (!file) return;
+    if (!this.cfg.file) return;
+    // relative to the config file's folder first, like every other data file
+    const file = resolveDataPath(this.cfg.file);
     if (this.loading) return this.loading;
     const t = this.now();
     if (this.fromFile && t - this.lastCheck < this.cfg.checkIntervalMs) return;
