@@ -15,7 +15,7 @@ import { listRar } from './rar.js';
 import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
 import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
-import { sevenZipPackedHeaderSize } from './sevenzip-header.js';
+import { sevenZipHeadersEncrypted, sevenZipPackedHeaderSize } from './sevenzip-header.js';
 import { findEocd, localHeaderName, readZipDirectory, unlistedLocalEntries } from './zip-directory.js';
 
 export interface ExpandResult {
@@ -183,17 +183,6 @@ function hasOverlap(buf: Buffer, files: Array<{ localOffset: number; compressedS
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) if (ranges[i]![0] < ranges[i - 1]![1]) return true;
   return false;
-}
-
-/** 7z: we cannot list (headers are usually LZMA-packed), but AES-encrypted headers are visible. */
-function sevenZipHeadersEncrypted(buf: Buffer): boolean {
-  if (buf.length < 32) return false;
-  const off = Number(buf.readBigUInt64LE(12));
-  const size = Number(buf.readBigUInt64LE(20));
-  const start = 32 + off;
-  if (!Number.isSafeInteger(start) || start >= buf.length || buf[start] !== 0x17) return false;
-  const header = buf.subarray(start, Math.min(buf.length, start + Math.min(size, 64 * 1024)));
-  return header.includes(Buffer.from([0x06, 0xf1, 0x07, 0x01])); // 7zAES coder id
 }
 
 function inflateZipEntry(
@@ -405,7 +394,10 @@ function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipForma
 /** RAR cannot be decompressed here: list member names (so blocked names inside are caught). */
 function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
   const listing = listRar(part.content, ctx.config.maxEntries);
-  if (!listing) return [];
+  if (!listing) {
+    hit(ctx, 'unchecked', 'archive.unchecked', part, 'RAR signature of a version that cannot be listed');
+    return [];
+  }
   if (listing.headersEncrypted) {
     hit(ctx, 'encrypted', 'archive.encrypted', part, `RAR ${listing.version} with encrypted headers (members cannot be listed)`);
     return [];
@@ -422,6 +414,10 @@ function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
   }
   if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted RAR entr${encrypted === 1 ? 'y' : 'ies'}`);
   if (members.length > 0) hit(ctx, 'unsupported', 'archive.unsupported', part, `RAR ${listing.version} listed by name only (contents not decompressed)`);
+  else if (!listing.error && !listing.truncated && !listing.entries.some((e) => !e.directory)) {
+    // only directories or service blocks (or no blocks at all): nothing was listed, so nothing was checked
+    hit(ctx, 'unsupported', 'archive.unsupported', part, `RAR ${listing.version} with no file entries (only directories or service blocks): contents not checked`);
+  }
   return members;
 }
 

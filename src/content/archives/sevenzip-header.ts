@@ -1,7 +1,8 @@
 // Reads how large a 7z archive's header becomes once unpacked, WITHOUT unpacking it: 7z usually
 // stores its header (entry names, sizes) LZMA-compressed, and a tiny packed header can declare
 // millions of entries. The caller refuses archives whose header would unpack past a limit before
-// handing them to 7-Zip. Bounded parse of a few hundred bytes; never throws.
+// handing them to 7-Zip; and whether that header is encrypted. Bounded parse of a few hundred bytes;
+// never throws.
 
 const SIG = [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c];
 
@@ -36,18 +37,32 @@ class Reader {
   }
 }
 
+/** Where the (next) header lies, per the start header; at most its first 64 KiB. */
+function headerRange(buf: Buffer): { start: number; end: number } | undefined {
+  if (buf.length < 32 || SIG.some((v, i) => buf[i] !== v)) return undefined;
+  const off = Number(buf.readBigUInt64LE(12));
+  const size = Number(buf.readBigUInt64LE(20));
+  const start = 32 + off;
+  if (!Number.isSafeInteger(start) || start >= buf.length) return undefined;
+  return { start, end: Math.min(buf.length, start + Math.min(size, 64 * 1024)) };
+}
+
+/** True when the header is packed with the 7zAES coder: entries cannot be listed without the password. */
+export function sevenZipHeadersEncrypted(buf: Buffer): boolean {
+  const range = headerRange(buf);
+  if (!range || buf[range.start] !== 0x17) return false;
+  return buf.subarray(range.start, range.end).includes(Buffer.from([0x06, 0xf1, 0x07, 0x01])); // 7zAES coder id
+}
+
 /**
  * For an archive whose header is packed (kEncodedHeader), the largest unpack size its coders
  * declare; 0 for a plain header (its size is its length in the file); undefined when unreadable.
  */
 export function sevenZipPackedHeaderSize(buf: Buffer): number | undefined {
   try {
-    if (buf.length < 32 || SIG.some((v, i) => buf[i] !== v)) return undefined;
-    const off = Number(buf.readBigUInt64LE(12));
-    const size = Number(buf.readBigUInt64LE(20));
-    const start = 32 + off;
-    if (!Number.isSafeInteger(start) || start >= buf.length) return undefined;
-    const r = new Reader(buf, start, Math.min(buf.length, start + Math.min(size, 64 * 1024)));
+    const range = headerRange(buf);
+    if (!range) return undefined;
+    const r = new Reader(buf, range.start, range.end);
     const id = r.byte();
     if (id === 0x01) return 0;
     if (id !== 0x17) return undefined;

@@ -6,10 +6,9 @@ import type { ConfiguredAction } from '../../config/common.js';
 import type { ContentCheck, ContentPart, ParsedMessage } from '../types.js';
 import { attachmentsConfigSchema, type AttachmentsConfig } from './config.js';
 import { detectType, type TrueType } from './magic.js';
-import { normaliseName, safeName } from './names.js';
+import { COMPRESSION_EXTS, normaliseName, safeName } from './names.js';
 import { effectiveAttachmentRules, type AttachmentRules } from './rules-file.js';
 
-const COMPRESSION = new Set(['gz', 'gzip', 'xz', 'bz2', 'bz', 'lz', 'lzma', 'z', 'zst', 'lz4']);
 
 export interface AttachmentCheck extends ContentCheck {
   /** The effective blocked-extension set (for diagnostics and `postern config show`). */
@@ -68,7 +67,7 @@ export function createAttachmentCheck(input: Partial<AttachmentsConfig> | Attach
             emit('doubleExtension', 'attachment.double-extension', name, `double extension .${prev}.${last} in "${shown}"`, 'disguised file name');
           }
         }
-        if (last && COMPRESSION.has(last) && exts.length >= 2) {
+        if (last && COMPRESSION_EXTS.has(last) && exts.length >= 2) {
           const prev = exts[exts.length - 2]!;
           if (rules.blocked.has(prev)) {
             emit('doubleExtension', 'attachment.double-extension', name, `.${prev} hidden by compression suffix .${last} in "${shown}"`, 'disguised file name');

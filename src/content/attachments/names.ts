@@ -12,7 +12,8 @@ const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
 const CLSID = /\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}/i;
-const COMPRESSION_EXTS = new Set(['gz', 'gzip', 'xz', 'bz2', 'bz', 'lz', 'lzma', 'z', 'zst', 'lz4', 'uue', 'uu', 'lzh']);
+/** Suffixes of single-file compressors and encoders: "x.scr.gz" is an x.scr once unpacked. */
+export const COMPRESSION_EXTS: ReadonlySet<string> = new Set(['gz', 'gzip', 'xz', 'bz2', 'bz', 'lz', 'lzma', 'z', 'zst', 'lz4', 'uue', 'uu', 'lzh']);
 
 export interface NameFlags {
   bidi: boolean;
