@@ -60,3 +60,13 @@ test('never throws; output never longer than the decoded input allows (random ma
     { numRuns: 500 },
   );
 });
+
+test('<plaintext> shows the rest as it is; adversarial link nesting and quote-less tags stay linear', () => {
+  assert.equal(htmlToPlainText('a<plaintext>buy <b>now</b>'), 'a\nbuy <b>now</b>');
+  const nested = `${'<a href="http://x/">'.repeat(50_000)}t${'</a>'.repeat(50_000)}`;
+  const text = htmlToPlainText(nested);
+  assert.ok(text.startsWith('t [http://x/]'));
+  // 200,000 tags and not one quote: each tag end is found without searching the whole document
+  const tags = `${'<p>w'.repeat(200_000)}`;
+  assert.equal(htmlToPlainText(tags).length, 200_000 * 2 - 1);
+});

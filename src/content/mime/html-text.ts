@@ -19,6 +19,8 @@ const HIDDEN_RAW = new Set(['script', 'style']);
 /** Elements whose content is text only, no tags (RCDATA / raw text shown as text). */
 const TEXT_ONLY = new Set(['title', 'textarea', 'xmp']);
 const TAG_NAME = /[A-Za-z][^\s/>]*/y;
+/** Links open at once whose target is remembered (more nesting than this is not real mail). */
+const MAX_OPEN_LINKS = 256;
 /** End-tag patterns of the raw-text elements, made once. */
 const END_TAGS = new Map<string, RegExp>();
 const WHITE = /[ \t\n\r\f]+/g;
@@ -70,10 +72,10 @@ class Output {
 function tagEnd(html: string, from: number): number {
   const gt = html.indexOf('>', from);
   if (gt < 0) return -1;
-  // no quote before the first ">": that is the end (the common case)
-  const dq = html.indexOf('"', from);
-  const sq = html.indexOf("'", from);
-  if ((dq < 0 || dq > gt) && (sq < 0 || sq > gt)) return gt;
+  // no quote before the first ">": that is the end (the common case); only this tag's bytes are
+  // searched (a search for a quote that is not there must not run to the end of the document each time)
+  const tag = html.slice(from, gt);
+  if (!tag.includes('"') && !tag.includes("'")) return gt;
   return attributes(html, from, undefined);
 }
 
@@ -181,7 +183,9 @@ export function htmlToPlainText(html: string): string {
       if (name === 'a') {
         const link = links.pop();
         if (link) {
-          const shown = out.text.slice(link.start).trim();
+          // the shown text is compared only when it can be as short as the target (no long slices)
+          const shownLength = out.text.length - link.start;
+          const shown = shownLength <= link.href.length + 8 ? out.text.slice(link.start).trim() : undefined;
           if (link.href !== shown && link.href !== `mailto:${shown}`) {
             out.add(' ');
             out.add(`[${link.href}]`);
@@ -189,6 +193,12 @@ export function htmlToPlainText(html: string): string {
         }
       }
       continue;
+    }
+    if (name === 'plaintext') {
+      // everything after <plaintext> is shown as it is, tags included
+      out.br();
+      out.add(html.slice(i));
+      break;
     }
     if (HIDDEN_RAW.has(name) || TEXT_ONLY.has(name)) {
       let endRe = END_TAGS.get(name);
@@ -212,7 +222,7 @@ export function htmlToPlainText(html: string): string {
     if (name === 'a') {
       const href = attrs?.get('href')?.trim();
       // ("<a/>" opens a link too: HTML ignores the self-closing mark on non-void elements)
-      if (href && !href.startsWith('#')) links.push({ href, start: out.text.length });
+      if (href && !href.startsWith('#') && links.length < MAX_OPEN_LINKS) links.push({ href, start: out.text.length });
     }
   }
   return out.text;
