@@ -50,4 +50,14 @@ export interface HandlerFactory {
   /** Steps, no-reply flags, actions and macros the loaded policy needs. */
   wanted(): Wanted;
   create(env: SessionEnvironment): MilterHandler;
+  /**
+   * Answer for a step that fails or times out in sessions of this factory (the policy's error action,
+   * so a reload that changes it reaches new sessions). Absent: the server's `errorAction` option.
+   */
+  errorAction?(): 'tempfail' | 'reject';
+  /**
+   * A session starts using this factory (at accept). The returned function is called exactly once, when
+   * that session has ended, so the factory can keep its resources alive while any session uses them.
+   */
+  attach?(): () => void;
 }

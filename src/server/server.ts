@@ -38,7 +38,10 @@ export class MilterServer {
     return this.sessions.size;
   }
 
-  /** Replace the handler factory for new connections (reload); running sessions keep theirs. */
+  /**
+   * Replace the handler factory for new connections (reload); running sessions keep theirs (and its
+   * error action) until they end.
+   */
   setFactory(factory: HandlerFactory): void {
     this.factory = factory;
   }
@@ -92,9 +95,14 @@ export class MilterServer {
       return;
     }
     const id = `${this.idPrefix}${(this.nextId++).toString(36)}`;
-    const session = new MilterSession(id, socket, this.factory, this.options, this.log);
+    const factory = this.factory;
+    const detach = factory.attach?.();
+    const session = new MilterSession(id, socket, factory, this.options, this.log);
     this.sessions.add(session);
-    void session.done.then(() => this.sessions.delete(session));
+    void session.done.then(() => {
+      this.sessions.delete(session);
+      detach?.();
+    });
   }
 
   /**

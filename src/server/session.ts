@@ -24,7 +24,7 @@ export interface SessionOptions {
   timeouts: { connect: number; command: number; content: number; eom: number; idle: number; firstFrame?: number; frame?: number };
   /** Told when a connection timer closes a connection (metrics). Must not throw; errors are ignored. */
   onTimeout?: (kind: ConnectionTimeoutKind) => void;
-  /** Answer when a step fails or times out. */
+  /** Answer when a step fails or times out (unless the session's factory gives its own). */
   errorAction: 'tempfail' | 'reject';
   /** Pause reading when this many bytes of frames wait to be handled (backpressure). */
   highWaterBytes: number;
@@ -273,6 +273,11 @@ export class MilterSession {
     this.send([this.agreement.reply]);
   }
 
+  /** The error action of the policy this session runs under (fixed by its factory for its whole life). */
+  private errorAction(): 'tempfail' | 'reject' {
+    return this.factory.errorAction?.() ?? this.options.errorAction;
+  }
+
   private environment() {
     return {
       sessionId: this.id,
@@ -295,7 +300,7 @@ export class MilterSession {
     }
     if (code === Cmd.BODYEOB && (this.failedMessage || this.failedConnection) && !failed.value) {
       this.log.error({ session: this.id }, 'an unanswered step of this message failed earlier; answering with the error action');
-      answer = { final: { type: this.options.errorAction } };
+      answer = { final: { type: this.errorAction() } };
     }
     const replies: FilterReply[] = [];
     if (answer.modifications && answer.modifications.length > 0) {
@@ -327,7 +332,7 @@ export class MilterSession {
       );
       this.handler?.stepFailed?.(name, err);
       if (failed) failed.value = true;
-      return { final: { type: this.options.errorAction } };
+      return { final: { type: this.errorAction() } };
     } finally {
       if (timer) clearTimeout(timer);
     }

@@ -8,6 +8,7 @@ export * from './types.js';
 export { MemoryCounterStore } from './memory.js';
 export { RedisCounterStore, type RedisStoreOptions } from './redis.js';
 export { stateConfigSchema, type StateConfig } from './config.js';
+export { CounterStoreKeeper, type StoreLease } from './keeper.js';
 
 export function createCounterStore(config: StateConfig): CounterStore {
   if (config.backend === 'redis') return new RedisCounterStore(config.redis);

@@ -1,6 +1,8 @@
 // In-process CounterStore: fixed-window counters and concurrency sets in Maps, swept lazily.
-// Per process only: several Postern instances need the Redis store to share limits.
+// Per process only: several Postern instances need the Redis store to share limits. Once closed it
+// throws StoreError (fail action), never counts from zero again.
 import type { CounterStore } from './types.js';
+import { StoreError } from './types.js';
 
 interface Window {
   start: number;
@@ -12,10 +14,12 @@ export class MemoryCounterStore implements CounterStore {
   private readonly windows = new Map<string, Window>();
   private readonly holders = new Map<string, Map<string, number>>();
   private ops = 0;
+  private closed = false;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   incr(key: string, windowMs: number): number {
+    this.open();
     const t = this.now();
     const start = t - (t % windowMs);
     if (++this.ops >= 4096) this.sweep(t);
@@ -28,6 +32,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   acquire(key: string, id: string, ttlMs: number): number {
+    this.open();
     const t = this.now();
     let h = this.holders.get(key);
     if (h === undefined) {
@@ -48,6 +53,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.windows.clear();
     this.holders.clear();
   }
@@ -55,6 +61,11 @@ export class MemoryCounterStore implements CounterStore {
   /** Number of live counter keys (tests). */
   get size(): number {
     return this.windows.size;
+  }
+
+  /** A closed store has lost its counts: a count from it would be made up. */
+  private open(): void {
+    if (this.closed) throw new StoreError('memory counter store is closed');
   }
 
   private sweep(t: number): void {
