@@ -13,8 +13,9 @@ test('inline tags join their text; blocks and <br> break lines; table cells stay
   assert.equal(htmlToPlainText('fo<span>o</span>   bar\n\n\n  baz'), 'foo bar baz');
 });
 
-test('script, style, comments, declarations and images are not shown; title and textarea text is', () => {
-  assert.equal(htmlToPlainText('<!DOCTYPE html><style>p{x:1}</style><script>if (a<b) x()</script><!-- hidden --><img src=x alt=pic>shown'), 'shown');
+test('script, style, comments and declarations are not shown; title and textarea text is; an image reads as its alt text', () => {
+  assert.equal(htmlToPlainText('<!DOCTYPE html><style>p{x:1}</style><script>if (a<b) x()</script><!-- hidden --><img src=x>shown'), 'shown');
+  assert.equal(htmlToPlainText('v<img src=spacer.gif>iagra <img alt="FREE" src=x> money'), 'viagra FREE money');
   assert.equal(htmlToPlainText('<scrIpt type="x">a</SCRIPT >b<![CDATA[ gone ]]><?xml x?>c'), 'bc');
   assert.equal(htmlToPlainText('<title>A &amp; B</title><textarea><b>raw</b></textarea>'), 'A & B\n<b>raw</b>');
   assert.equal(htmlToPlainText('x<!-->y<!--->z'), 'xyz');
@@ -24,13 +25,14 @@ test('script, style, comments, declarations and images are not shown; title and 
 
 test('entities decoded (named, numeric, legacy without ";"), in text and in link targets', () => {
   assert.equal(htmlToPlainText('&eacute;&#x41;&#66;&amp &lt;x&gt; &nbsp;'), 'éAB& <x> \u00a0');
-  assert.equal(htmlToPlainText('<a href="http://x/?a=1&amp;b=2">go</a>'), 'go [http://x/?a=1&b=2]');
+  assert.equal(htmlToPlainText('<a href="http://x/?a=1&amp;b=2">go</a>'), 'go\n[http://x/?a=1&b=2]');
 });
 
-test('links: target after the text unless the same or a # anchor; quotes in attributes respected', () => {
+test('links: targets listed after the text (a phrase across a link stays whole) unless the same or a # anchor; quotes in attributes respected', () => {
+  assert.equal(htmlToPlainText('verify <a href="http://u/">your</a> account'), 'verify your account\n[http://u/]');
   assert.equal(htmlToPlainText('<a href="http://a.b">http://a.b</a> <a href="#top">top</a> <a href="mailto:x@y">x@y</a>'), 'http://a.b top x@y');
-  assert.equal(htmlToPlainText('<a title="x>y" href=\'http://evil/\'>go</a>!'), 'go [http://evil/]!');
-  assert.equal(htmlToPlainText('<a href=http://u/ x>a<a href=http://v/>b</a></a>'), 'ab [http://v/] [http://u/]');
+  assert.equal(htmlToPlainText('<a title="x>y" href=\'http://evil/\'>go</a>!'), 'go!\n[http://evil/]');
+  assert.equal(htmlToPlainText('<a href=http://u/ x>a<a href=http://v/>b</a></a>'), 'ab\n[http://v/] [http://u/]');
   assert.equal(htmlToPlainText('<p class="a>b">text</p>'), 'text');
 });
 
@@ -65,8 +67,16 @@ test('<plaintext> shows the rest as it is; adversarial link nesting and quote-le
   assert.equal(htmlToPlainText('a<plaintext>buy <b>now</b>'), 'a\nbuy <b>now</b>');
   const nested = `${'<a href="http://x/">'.repeat(50_000)}t${'</a>'.repeat(50_000)}`;
   const text = htmlToPlainText(nested);
-  assert.ok(text.startsWith('t [http://x/]'));
+  assert.ok(text.startsWith('t\n[http://x/] [http://x/]'));
   // 200,000 tags and not one quote: each tag end is found without searching the whole document
   const tags = `${'<p>w'.repeat(200_000)}`;
   assert.equal(htmlToPlainText(tags).length, 200_000 * 2 - 1);
+});
+
+test('what browsers show is kept: "--!>" ends a comment, a non-ASCII space ends no tag name, button and field values', () => {
+  assert.equal(htmlToPlainText('<!-- x --!>verify your account<!-- y -->'), 'verify your account');
+  assert.equal(htmlToPlainText('<script\u00a0>verify your account</script>'), 'verify your account');
+  assert.equal(htmlToPlainText('<style\u3000>shown</style> too'), 'shown too');
+  assert.equal(htmlToPlainText('<input type=submit value="Verify your account"><input type=hidden value=secret><input type=password value=pw>'), 'Verify your account');
+  assert.equal(htmlToPlainText('a<plaintext><script>b</script><!--c'), 'a\n<script>b</script><!--c');
 });

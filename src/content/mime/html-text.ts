@@ -2,9 +2,10 @@
 // DOM tree (so no depth or node-count limit to hide text behind). Text is kept with entities decoded;
 // inline tags join their text ("Wo<b>rld</b>" reads "World"); block tags and <br> start a new line and
 // table cells are kept apart ("<td>free</td><td>money</td>" reads "free money"); script, style,
-// comments and other markup declarations are dropped; a link's target follows its text as
-// "text [href]" unless it is the same as the text or a "#" anchor; images are dropped; runs of white
-// space are collapsed outside <pre>. Never throws; bad markup degrades to text.
+// comments and other markup declarations are dropped; link targets are listed after the text as
+// "[href]" (unless the same as the link text, or a "#" anchor); an image reads as its alt text, a
+// button or field as its value (mail programs show both); runs of white space are collapsed outside
+// <pre>. Never throws; bad markup degrades to text.
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
 
 const BLOCK = new Set([
@@ -18,7 +19,14 @@ const CELL = new Set(['td', 'th']);
 const HIDDEN_RAW = new Set(['script', 'style']);
 /** Elements whose content is text only, no tags (RCDATA / raw text shown as text). */
 const TEXT_ONLY = new Set(['title', 'textarea', 'xmp']);
-const TAG_NAME = /[A-Za-z][^\s/>]*/y;
+// a tag name ends at ASCII white space, "/" or ">" ("<script\u00A0>" is an unknown element, shown)
+const TAG_NAME = /[A-Za-z][^\t\n\f\r />]*/y;
+/** Elements whose attributes are read: link targets, image alt text, button and field values. */
+const ATTRIBUTES_READ = new Set(['a', 'img', 'input']);
+/** Input types that show no value of their own. */
+const HIDDEN_INPUTS = new Set(['hidden', 'password', 'checkbox', 'radio', 'file', 'image', 'range', 'color']);
+/** Link targets listed at most (each one's bytes are in the input anyway). */
+const MAX_TARGETS = 10_000;
 /** Links open at once whose target is remembered (more nesting than this is not real mail). */
 const MAX_OPEN_LINKS = 256;
 /** End-tag patterns of the raw-text elements, made once. */
@@ -131,6 +139,9 @@ const decodeText = (s: string): string => (s.includes('&') ? decodeHTML(s) : s);
 export function htmlToPlainText(html: string): string {
   const out = new Output();
   const links: { href: string; start: number }[] = [];
+  // link targets are listed after the text, not inside it: "verify <a href=u>your</a> account" must
+  // still read "verify your account"
+  const targets: string[] = [];
   const n = html.length;
   let i = 0;
   while (i < n) {
@@ -145,8 +156,11 @@ export function htmlToPlainText(html: string): string {
       // <!-- comment -->, <!DOCTYPE>, <![CDATA[ ]]> (a comment in HTML), <? ... >: not shown
       let end: number;
       if (html.startsWith('<!--', lt)) {
+        // a comment ends at "-->" or "--!>" (HTML5), or right away as "<!-->" / "<!--->"
         const close = html.indexOf('-->', lt + 4);
-        end = close < 0 ? n : close + 3;
+        const bang = html.indexOf('--!>', lt + 4);
+        if (bang >= 0 && (close < 0 || bang < close)) end = bang + 4;
+        else end = close < 0 ? n : close + 3;
         if (html.startsWith('<!-->', lt)) end = lt + 5;
         else if (html.startsWith('<!--->', lt)) end = lt + 6;
       } else {
@@ -172,7 +186,7 @@ export function htmlToPlainText(html: string): string {
     }
     const name = m[0].toLowerCase();
     const afterName = TAG_NAME.lastIndex;
-    const attrs = !closing && name === 'a' ? new Map<string, string>() : undefined;
+    const attrs = !closing && ATTRIBUTES_READ.has(name) ? new Map<string, string>() : undefined;
     const gt = attrs ? attributes(html, afterName, attrs) : tagEnd(html, afterName);
     if (gt < 0) break; // an unfinished tag at the end: not shown
     i = gt + 1;
@@ -186,10 +200,7 @@ export function htmlToPlainText(html: string): string {
           // the shown text is compared only when it can be as short as the target (no long slices)
           const shownLength = out.text.length - link.start;
           const shown = shownLength <= link.href.length + 8 ? out.text.slice(link.start).trim() : undefined;
-          if (link.href !== shown && link.href !== `mailto:${shown}`) {
-            out.add(' ');
-            out.add(`[${link.href}]`);
-          }
+          if (link.href !== shown && link.href !== `mailto:${shown}` && targets.length < MAX_TARGETS) targets.push(link.href);
         }
       }
       continue;
@@ -219,11 +230,18 @@ export function htmlToPlainText(html: string): string {
     if (BLOCK.has(name)) out.br();
     else if (CELL.has(name)) out.gap();
     if (name === 'pre') out.pre++;
+    // what a mail program shows in place of an image it does not load, and on buttons and fields
+    if (name === 'img') out.add(attrs?.get('alt') ?? ''); // inline, as shown: "v<img alt=''>iagra" reads "viagra"
+    if (name === 'input' && !HIDDEN_INPUTS.has((attrs?.get('type') ?? 'text').toLowerCase())) out.add(` ${attrs?.get('value') ?? ''} `);
     if (name === 'a') {
       const href = attrs?.get('href')?.trim();
       // ("<a/>" opens a link too: HTML ignores the self-closing mark on non-void elements)
       if (href && !href.startsWith('#') && links.length < MAX_OPEN_LINKS) links.push({ href, start: out.text.length });
     }
+  }
+  if (targets.length > 0) {
+    out.br();
+    out.add(targets.map((t) => `[${t}]`).join(' '));
   }
   return out.text;
 }
