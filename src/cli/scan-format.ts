@@ -50,10 +50,16 @@ export function formatLine(r: ScanResult): string {
   return `${parts.join(' ')}\n`;
 }
 
+/** The line of a file in a folder that was not scanned (not a message). */
+export function formatSkipped(file: string, reason: string): string {
+  return `${'SKIPPED'.padEnd(10)} ${file} (${reason})\n`;
+}
+
 export function formatTotals(t: ScanTotals): string {
   const counts = Object.entries(t.verdicts)
     .filter(([, n]) => n > 0)
     .map(([v, n]) => `${v} ${n}`);
   if (t.errors > 0) counts.push(`error ${t.errors}`);
-  return `total: ${t.messages} message${t.messages === 1 ? '' : 's'}: ${counts.join(', ') || 'none'}\n`;
+  const skipped = t.skipped > 0 ? `; ${t.skipped} file${t.skipped === 1 ? '' : 's'} skipped (not a message)` : '';
+  return `total: ${t.messages} message${t.messages === 1 ? '' : 's'}: ${counts.join(', ') || 'none'}${skipped}\n`;
 }

@@ -2,8 +2,9 @@
 // message into header fields and body exactly as an MTA feeds them to a milter, and guesses the
 // envelope (sender, recipients) from the headers when the command line gives none.
 // Pure functions plus file reading; it never talks to the network and never changes the message.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { looksLikeMessage, SNIFF_BYTES } from './scan-sniff.js';
 
 export class ScanInputError extends Error {
   override readonly name = 'ScanInputError';
@@ -21,7 +22,12 @@ export interface ScanItem {
   raw?: Buffer;
   /** Set when the item could not be read: it is reported as an error, the others still run. */
   error?: string;
+  /** Set for a file in a folder that is not a message (a zip, an image...): reported, not scanned. */
+  skipped?: string;
 }
+
+/** The reason a skipped file gives in the output. */
+export const NOT_A_MESSAGE = 'not a message';
 
 /** A header field as the MTA sends it in SMFIC_HEADER. */
 export interface SplitHeader {
@@ -73,7 +79,10 @@ export function splitMbox(raw: Buffer): Buffer[] {
   return out;
 }
 
-/** Every message under `target`: a file (one message or an mbox) or a folder (recursively, sorted). */
+/**
+ * Every message under `target`: a file (one message or an mbox; always scanned) or a folder
+ * (recursively, sorted), where files that do not look like messages come back as `skipped`.
+ */
 export function collectItems(target: string): ScanItem[] {
   let st;
   try {
@@ -83,7 +92,7 @@ export function collectItems(target: string): ScanItem[] {
   }
   if (st.isDirectory()) {
     const items: ScanItem[] = [];
-    for (const file of listFiles(target)) items.push(...itemsOfFile(file));
+    for (const file of listFiles(target)) items.push(...itemsOfFile(file, true));
     return items;
   }
   return itemsOfFile(target);
@@ -100,9 +109,24 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-function itemsOfFile(file: string): ScanItem[] {
+/** The first `n` bytes of a file (a large image or archive in a folder is not read whole to be skipped). */
+function readHead(file: string, n: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function itemsOfFile(file: string, inFolder = false): ScanItem[] {
   let raw: Buffer;
   try {
+    if (inFolder) {
+      const head = readHead(file, SNIFF_BYTES);
+      if (head.length > 0 && !isMbox(head) && !looksLikeMessage(file, head)) return [{ file, skipped: NOT_A_MESSAGE }];
+    }
     raw = readFileSync(file);
   } catch (err) {
     return [{ file, error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }];

@@ -8,16 +8,20 @@ import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { PosternConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { buildRuntime, type Runtime } from '../service.js';
-import { ScanInputError, collectItems, type ScanItem } from './scan-input.js';
+import { NOT_A_MESSAGE, ScanInputError, collectItems, type ScanItem } from './scan-input.js';
 import { ScanObserver, scanMessage, type ScanOptions, type ScanResult, type ScanVerdict } from './scan-run.js';
-import { formatHuman, formatLine, formatTotals } from './scan-format.js';
+import { formatHuman, formatLine, formatSkipped, formatTotals } from './scan-format.js';
 
 export const SCAN_USAGE = `usage: postern scan FILE|DIR|MBOX [options]
 
 Runs the whole policy (connection, content, outbound: the same code as the server) on messages
 without an MTA and prints the verdict, the SMTP reply, every rule that fired (where and why), the
 header changes and timings. A folder is scanned recursively; an mbox is split on "From " lines.
-Several messages print one line each plus totals.
+In a folder only files that look like messages are scanned: named .eml (or a .msg that is not an
+Outlook item), an mbox, or starting with a header field ("Name: value"); the others (archives,
+images, programs...) are listed as "skipped (not a message)" and counted, never scanned and never
+an error. A FILE named on the command line is always scanned. Several messages (or any skipped
+file) print one line each plus totals.
 
 options:
   --config, -c FILE     config file (default: the embedded defaults)
@@ -32,7 +36,8 @@ options:
                         outbound.rcpt-unclassified tempfails inbound mail, as the server would)
   --offline             turn off the checks that need the network (DNS-based rules, DNSBL, clamd)
                         and say so in the output; without it they run and their failures show
-  --json                one JSON object per message (several messages: one per line, then a totals object)
+  --json                one JSON object per message (several messages: one per line, then a totals object);
+                        a skipped file is {"file": ..., "skipped": "not a message"}, counted in totals.skipped
   --log-level LEVEL     engine log lines on stderr (default warn)
   --help, -h            this text
 
@@ -42,7 +47,8 @@ would give: tempfail (sender.dns-temp, clamd.unavailable). Point them elsewhere 
 (dns.servers: ["127.0.0.1:53"], content.clamd.address: "tcp:127.0.0.1:3310"), or switch them off
 (content.clamd.enabled: false; connection.sender.dnsTemp.action: off ...) or use --offline.
 
-exit codes (several messages: the most severe verdict; an error beats every verdict):
+exit codes (several messages: the most severe verdict; an error beats every verdict; skipped files
+do not count, but a folder with no message at all is an error):
   0 accept   1 error (bad file or config)   2 usage
   10 reject  11 tempfail  12 quarantine  13 discard
 `;
@@ -114,8 +120,10 @@ export async function runScan(args: string[]): Promise<number> {
     process.stderr.write(`postern scan: ${err instanceof ScanInputError ? err.message : String(err)}\n`);
     return 1;
   }
-  if (items.length === 0) {
-    process.stderr.write(`postern scan: no messages found in ${positionals.join(', ')}\n`);
+  const skippedCount = items.filter((i) => i.skipped !== undefined).length;
+  if (items.length === skippedCount) {
+    const why = skippedCount > 0 ? ` (${skippedCount} file${skippedCount === 1 ? '' : 's'} skipped: ${NOT_A_MESSAGE})` : '';
+    process.stderr.write(`postern scan: no messages found in ${positionals.join(', ')}${why}\n`);
     return 1;
   }
 
@@ -140,7 +148,7 @@ export async function runScan(args: string[]): Promise<number> {
     ...(values['rcpt-mailer'] !== undefined ? { rcptMailer: values['rcpt-mailer'] } : {}),
   };
 
-  const single = items.length === 1;
+  const single = items.length === 1 && skippedCount === 0;
   const out = (s: string) => process.stdout.write(s);
   const results: ScanResult[] = [];
   let errors = 0;
@@ -148,6 +156,11 @@ export async function runScan(args: string[]): Promise<number> {
   try {
     if (!values.json && notes.length > 0) for (const n of notes) out(`note: ${n}\n`);
     for (const item of items) {
+      if (item.skipped !== undefined) {
+        if (values.json) out(`${JSON.stringify({ file: item.file, skipped: item.skipped })}\n`);
+        else out(formatSkipped(item.file, item.skipped));
+        continue;
+      }
       if (item.error !== undefined || !item.raw) {
         errors++;
         if (values.json) out(`${JSON.stringify({ file: item.file, error: item.error ?? 'unreadable' })}\n`);
@@ -170,8 +183,8 @@ export async function runScan(args: string[]): Promise<number> {
       else out(single ? formatHuman(r) : formatLine(r));
     }
     if (!single) {
-      if (values.json) out(`${JSON.stringify({ totals: totals(results, errors) })}\n`);
-      else out(formatTotals(totals(results, errors)));
+      if (values.json) out(`${JSON.stringify({ totals: totals(results, errors, skippedCount) })}\n`);
+      else out(formatTotals(totals(results, errors, skippedCount)));
     }
   } finally {
     await runtime.modules.dispose();
@@ -186,12 +199,14 @@ export interface ScanTotals {
   messages: number;
   errors: number;
   verdicts: Record<ScanVerdict, number>;
+  /** Files in a folder that were not messages (not scanned, not in `messages`). */
+  skipped: number;
 }
 
-function totals(results: readonly ScanResult[], errors: number): ScanTotals {
+function totals(results: readonly ScanResult[], errors: number, skipped: number): ScanTotals {
   const verdicts: Record<ScanVerdict, number> = { accept: 0, reject: 0, tempfail: 0, quarantine: 0, discard: 0 };
   for (const r of results) verdicts[r.verdict]++;
-  return { messages: results.length + errors, errors, verdicts };
+  return { messages: results.length + errors, errors, verdicts, skipped };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -15,6 +15,8 @@ import { freePort } from '../harness/net.js';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
 import { CLAMD_BINARY, EICAR, EICAR_SIGNATURE, startClamd } from '../harness/clamd.js';
 import { splitMbox, splitMessage, addressesOf, envelopeFromHeaders, isMbox } from '../../src/cli/scan-input.js';
+import { looksLikeMessage } from '../../src/cli/scan-sniff.js';
+import * as B from '../fixtures/attachments/build.js';
 
 const MSG = path.join(FIXTURES, 'scan', 'messages');
 let dns: TestDnsServer;
@@ -189,7 +191,7 @@ test('an mbox is split into messages: one JSON line each plus totals; exit is th
   assert.equal(lines.length, 4);
   assert.deepEqual(lines.slice(0, 3).map((l) => l.file), [1, 2, 3].map((i) => `${path.join(MSG, 'three.mbox')}#${i}`));
   assert.deepEqual(lines.slice(0, 3).map((l) => l.verdict), ['accept', 'reject', 'accept']);
-  assert.deepEqual(lines[3], { totals: { messages: 3, errors: 0, verdicts: { accept: 2, reject: 1, tempfail: 0, quarantine: 0, discard: 0 } } });
+  assert.deepEqual(lines[3], { totals: { messages: 3, errors: 0, verdicts: { accept: 2, reject: 1, tempfail: 0, quarantine: 0, discard: 0 }, skipped: 0 } });
 });
 
 test('a folder is scanned recursively: one line per message plus a totals line', async () => {
@@ -296,4 +298,79 @@ test('embedded defaults, offline: unclassifiable recipients tempfail as in the s
   const local = await run([path.join(MSG, 'clean.eml'), '--offline', '--rcpt-mailer', 'local', '--json']);
   assert.equal(local.code, 0, local.stderr);
   assert.equal(json(local)[0]!.verdict, 'accept');
+});
+
+/** A folder holding a message, a zip, a PNG (and, in a subfolder, a Maildir-style message without extension). */
+function mixedFolder(name: string): { dir: string; eml: string; zip: string; png: string; maildir: string } {
+  const d = path.join(dir, name);
+  mkdirSync(path.join(d, 'cur'), { recursive: true });
+  const eml = path.join(d, 'clean.eml');
+  writeFileSync(eml, readFileSync(path.join(MSG, 'clean.eml')));
+  const zip = path.join(d, 'invoice.zip');
+  writeFileSync(zip, B.zip([{ name: 'invoice.exe', data: B.pe() }]));
+  const png = path.join(d, 'logo.png');
+  writeFileSync(png, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('\0\0\0\rIHDR\0\0\0\x01', 'latin1'), Buffer.alloc(40)]));
+  const maildir = path.join(d, 'cur', '1700000000.M1P1.host:2,S');
+  writeFileSync(maildir, readFileSync(path.join(MSG, 'clean.eml')));
+  return { dir: d, eml, zip, png, maildir };
+}
+
+test('a folder: only messages are scanned; a zip and a PNG are "skipped (not a message)" and counted, exit code unchanged', async () => {
+  const f = mixedFolder('mixed');
+  const human = await run([f.dir, '--offline', '--config', config('mixed')]);
+  assert.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.trim().split('\n').filter((l) => !l.startsWith('note:'));
+  // sorted by name: clean.eml, cur/ (the Maildir message), invoice.zip, logo.png
+  assert.deepEqual(lines.map((l) => l.split(/ +/)[0]), ['ACCEPT', 'ACCEPT', 'SKIPPED', 'SKIPPED', 'total:']);
+  assert.match(lines[1]!, /^ACCEPT +\S*1700000000\.M1P1\.host:2,S /);
+  assert.equal(lines[2], `SKIPPED    ${f.zip} (not a message)`);
+  assert.equal(lines[3], `SKIPPED    ${f.png} (not a message)`);
+  assert.equal(lines[4], 'total: 2 messages: accept 2; 2 files skipped (not a message)');
+  assert.doesNotMatch(human.stderr, /postern scan:/, 'a skipped file is not an error');
+
+  const r = await run([f.dir, '--offline', '--config', config('mixed-json'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = json(r);
+  assert.deepEqual(out.filter((o) => o.skipped !== undefined), [{ file: f.zip, skipped: 'not a message' }, { file: f.png, skipped: 'not a message' }]);
+  assert.deepEqual(out.filter((o) => o.verdict !== undefined).map((o) => [o.file, o.verdict]), [[f.eml, 'accept'], [f.maildir, 'accept']]);
+  // no rule of any scanned message came from the zip or the PNG
+  assert.ok(!JSON.stringify(out).includes('invoice.exe'));
+  assert.deepEqual(out.at(-1), { totals: { messages: 2, errors: 0, verdicts: { accept: 2, reject: 0, tempfail: 0, quarantine: 0, discard: 0 }, skipped: 2 } });
+});
+
+test('a FILE argument is always scanned, even a zip; a folder with nothing but non-messages is an error (exit 1)', async () => {
+  const f = mixedFolder('file-arg');
+  const z = await run([f.zip, '--offline', '--config', config('file-arg'), '--json']);
+  assert.equal(json(z).length, 1);
+  assert.equal(json(z)[0]!.file, f.zip);
+  assert.equal(typeof json(z)[0]!.verdict, 'string');
+  assert.equal(json(z)[0]!.skipped, undefined);
+  const only = path.join(dir, 'only-binaries');
+  mkdirSync(only);
+  writeFileSync(path.join(only, 'a.zip'), readFileSync(f.zip));
+  writeFileSync(path.join(only, 'b.png'), readFileSync(f.png));
+  const r = await run([only, '--offline', '--config', config('only')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no messages found in .*only-binaries \(2 files skipped: not a message\)/);
+  const help = await run(['--help']);
+  assert.match(help.stdout, /skipped \(not a message\)/);
+});
+
+test('what looks like a message: .eml, a non-Outlook .msg, a header field first; not binaries, text or Outlook items', () => {
+  const msgText = Buffer.from('Received: from x\r\n\tby y\r\nSubject: hi\r\n\r\nbody\r\n');
+  assert.equal(looksLikeMessage('a/noext', msgText), true);
+  assert.equal(looksLikeMessage('a/obs', Buffer.from('Subject : old style\n\nbody\n')), true);
+  assert.equal(looksLikeMessage('a/x.eml', Buffer.from('garbage without header')), true);
+  assert.equal(looksLikeMessage('a/x.msg', msgText), true);
+  assert.equal(looksLikeMessage('a/x.msg', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0])), false);
+  assert.equal(looksLikeMessage('a/readme.txt', Buffer.from('Dear team: here is the plan\n')), false);
+  // a byte order mark, a blank first line or an indented first field (saved or malformed mail): still messages
+  assert.equal(looksLikeMessage('a/bom', Buffer.from('\ufeffFrom: <a@example.org>\nSubject: x\n\nbody\n')), true);
+  assert.equal(looksLikeMessage('a/blank', Buffer.from('   \r\nMIME-Version: 1.0\r\n\r\nbody\r\n')), true);
+  assert.equal(looksLikeMessage('a/indent', Buffer.from(' From: a@example.org\n\nbody\n')), true);
+  assert.equal(looksLikeMessage('a/bom-mbox', Buffer.from('\ufeffFrom - Mon Jan 1 00:00:00 2024\nSubject: x\n')), true);
+  assert.equal(looksLikeMessage('a/smtp', Buffer.from('HELO example.com\r\nMAIL FROM:<a@example.org>\r\n')), false);
+  assert.equal(looksLikeMessage('a/code', Buffer.from('// Not an RFC-822 Document\n')), false);
+  assert.equal(looksLikeMessage('a/x.bin', Buffer.from('MZ\x90\0\x03:x\n', 'latin1')), false);
+  assert.equal(looksLikeMessage('a/x.zip', B.zip([{ name: 'a:b', data: 'x' }])), false);
 });

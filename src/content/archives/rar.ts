@@ -113,6 +113,15 @@ function listRar5(buf: Buffer, maxEntries: number): RarListing {
 
 function listRar4(buf: Buffer, maxEntries: number): RarListing {
   const out: RarListing = { version: 4, entries: [], headersEncrypted: false, truncated: false };
+  try {
+    walkRar4(buf, maxEntries, out);
+  } catch (err) {
+    out.error = (err as Error).message; // a read past the end the checks below did not foresee
+  }
+  return out;
+}
+
+function walkRar4(buf: Buffer, maxEntries: number, out: RarListing): void {
   let p = 7;
   for (let guard = 0; p + 7 <= buf.length; guard++) {
     if (guard >= maxBlocks(maxEntries)) {
@@ -142,13 +151,20 @@ function listRar4(buf: Buffer, maxEntries: number): RarListing {
         out.error = 'short file header';
         break;
       }
-      const packed = buf.readUInt32LE(p + 7);
+      let packed = buf.readUInt32LE(p + 7);
       let size = buf.readUInt32LE(p + 11);
       const nameSize = buf.readUInt16LE(p + 26);
       let nameAt = p + 32;
       if (flags & 0x100) {
+        // large file: high 32 bits of packed and unpacked sizes precede the name
+        if (headSize < 40) {
+          out.error = 'short file header';
+          break;
+        }
+        packed += buf.readUInt32LE(p + 32) * 0x100000000;
         size += buf.readUInt32LE(p + 36) * 0x100000000;
         nameAt += 8;
+        addSize = packed; // the data to skip is the whole packed size
       }
       let raw = buf.subarray(nameAt, Math.min(nameAt + nameSize, p + headSize));
       const nul = raw.indexOf(0);
@@ -158,5 +174,4 @@ function listRar4(buf: Buffer, maxEntries: number): RarListing {
     }
     p += headSize + addSize;
   }
-  return out;
 }

@@ -1,6 +1,6 @@
 // Extractors for content hidden inside a decoded part: uuencoded blocks in text, TNEF (winmail.dat)
 // attachments, true-type detection from magic bytes, and HTML → text. Bounded work, never throws.
-import { decodeUuLines } from './decode.js';
+import { decodeBase64, decodeUuLines } from './decode.js';
 import { htmlToPlainText } from './html-text.js';
 
 export interface Extracted {
@@ -12,22 +12,30 @@ export interface Extracted {
 export function findUuencoded(text: string, max = 100): Extracted[] {
   const out: Extracted[] = [];
   if (!text.includes('begin')) return out;
-  const re = /^begin(?:-base64)?[ \t]+([0-7]{3,4})[ \t]+([^\r\n]+?)[ \t]*\r?$/gm;
+  const re = /^begin(-base64)?[ \t]+([0-7]{3,4})[ \t]+([^\r\n]+?)[ \t]*\r?$/gm;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null && out.length < max) {
+    const base64 = m[1] !== undefined;
     const start = re.lastIndex + 1;
-    const endRe = /^end[ \t]*\r?$/gm;
+    // "begin-base64" (uuencode -m) blocks end at "====" and hold base64, not uuencoded lines
+    const endRe = base64 ? /^====[ \t]*\r?$/gm : /^end[ \t]*\r?$/gm;
     endRe.lastIndex = start;
     const e = endRe.exec(text);
     const stop = e ? e.index : text.length;
-    const lines = text.slice(start, stop).split(/\r?\n/).map((l) => l.replace(/\r$/, ''));
-    out.push({ name: m[2]!, content: decodeUuLines(lines) });
+    const block = text.slice(start, stop);
+    const content = base64
+      ? Buffer.from(decodeBase64(Buffer.from(block, 'latin1')).data)
+      : decodeUuLines(block.split(/\r?\n/).map((l) => l.replace(/\r$/, '')));
+    out.push({ name: m[3]!, content });
     re.lastIndex = e ? endRe.lastIndex : text.length;
   }
   return out;
 }
 
-/** Decodes a body that is declared x-uuencode: its begin/end blocks, or every line when none. */
+/**
+ * Decodes a body that is declared x-uuencode: its begin/end blocks, each with the file name of its
+ * "begin 644 NAME" line (the caller adds it to the part's names), or every line (no name) when none.
+ */
 export function decodeUuBody(body: Buffer): Extracted[] {
   const text = body.toString('latin1', 0, body.length);
   const found = findUuencoded(text);

@@ -6,8 +6,9 @@
 //
 // Part paths: "1", "2.1" (MIME position; a message/rfc822 part's own entity is "<path>.1");
 // alternative readings carry a marker: "[r2]" another boundary choice, "~h" a lenient header end,
-// "~base64-stop" / "~base64-lines" / "~base64-quanta" / "~base64-block1" / "~qp-drop" / "~raw" other
-// decodings, "~whole" an entity also split leniently, "cr:" the bare-CR-as-line-end reading,
+// "~base64-stop" / "~base64-lines" / "~base64-quanta" / "~base64-block1" / "~qp-drop" / "~raw" / "~7bit-uu"
+// (an application/x-uuencode body decoded) other decodings, "~whole" an entity also split leniently,
+// "cr:" the bare-CR-as-line-end reading,
 // "mp:" mailparser's view (opt-in); "/uu:N", "/yenc:N", "/hqx:N" (BinHex data fork) and "/tnef:N" are
 // files found inside a part; "/msg" is a message attached under another type or name, parsed as one.
 import { createHash } from 'node:crypto';
@@ -480,6 +481,8 @@ function parseMultipart(
 interface Reading {
   data: Buffer;
   label: string;
+  /** File names the encoding itself carries (a uuencoded body's "begin 644 NAME" line). */
+  names?: string[];
 }
 
 /** Decodes a leaf body in every way a mail program could (usually exactly one reading). */
@@ -498,9 +501,14 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
   }
   const readings: Reading[] = [];
   let readingsCapped = false;
-  const addReading = (data: Buffer, label: string): void => {
-    if (readings.some((r) => r.data.equals(data))) return;
-    if (readings.length < ctx.config.maxReadings + 1) readings.push({ data, label });
+  const addReading = (data: Buffer, label: string, names?: string[]): void => {
+    const same = readings.find((r) => r.data.equals(data));
+    if (same) {
+      // the same bytes under another name (a uuencoded file equal to another reading): keep the name
+      if (names?.length) same.names = [...new Set([...(same.names ?? []), ...names])];
+      return;
+    }
+    if (readings.length < ctx.config.maxReadings + 1) readings.push(names?.length ? { data, label, names } : { data, label });
     else if (!readingsCapped) {
       // a reading past the bound is never dropped silently: it is content nobody scans
       readingsCapped = true;
@@ -529,7 +537,8 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
       for (const n of named) {
         if (n === 'uuencode') {
           // each file its own label: emitLeaf keeps one leaf per label, so a shared one kept only the first file
-          decodeUuBody(body).forEach((x, i) => addReading(x.content, i === 0 ? 'uuencode' : `uuencode-${i + 1}`));
+          // the "begin 644 NAME" line names the file: a mail program saves it under that name
+          decodeUuBody(body).forEach((x, i) => addReading(x.content, i === 0 ? 'uuencode' : `uuencode-${i + 1}`, x.name ? [x.name] : undefined));
         } else if (n === 'gzip64') {
           const b = decodeBase64(body).data;
           try {
@@ -544,6 +553,15 @@ function leafReadings(buf: Buffer, bodyStart: number, end: number, hs: RawHeader
       sink.add('unknownEncoding', 'mime.unknown-encoding', `unknown transfer encoding "${clip(rawText, 60)}"; scanned undecoded`, where);
       addReading(Buffer.from(body), 'raw');
     } else addReading(Buffer.from(body), 'raw');
+  }
+  // declared application/x-uuencode under an ordinary encoding: the file inside is decoded too (the
+  // undecoded reading stays), named by its begin line
+  const uuType = hs.some((h) => h.key === 'content-type' && /^application\/x-uu(e|encode(d)?)$/.test(parseStructured(h.value).value));
+  if (uuType) {
+    for (const r of [...readings]) {
+      if (r.label.startsWith('uuencode')) continue;
+      decodeUuBody(r.data).forEach((x, i) => addReading(x.content, `${r.label}-uu${i === 0 ? '' : `-${i + 1}`}`, x.name ? [x.name] : undefined));
+    }
   }
   if (!readings.length) readings.push({ data: Buffer.alloc(0), label: 'empty' });
   return readings;
@@ -657,8 +675,9 @@ function emitLeaf(
     const key = `${bufId(ctx, buf)}:${bodyStart}:${end}:${r.label}`;
     if (ctx.seen.has(key)) return;
     ctx.seen.add(key);
+    const uuNames = (r.names ?? []).filter((n) => !names.includes(n));
     const part: ContentPart = {
-      path: p, origin: 'mime', contentType: type, names: [...names], content: r.data, isAttachment, depth,
+      path: p, origin: 'mime', contentType: type, names: [...names, ...uuNames], content: r.data, isAttachment: isAttachment || uuNames.length > 0, depth,
     };
     if (disposition) part.disposition = disposition;
     const tt = detectTrueType(r.data);

@@ -1,0 +1,145 @@
+// RAR listings that find no file to name: only directory entries, only service blocks (comments,
+// recovery records), no blocks at all, or headers that cannot be parsed. None of these may pass as
+// checked: they give archive.unsupported (walk fine, nothing listed) or archive.unchecked (cannot be
+// walked). Headers are built by hand from the RAR 4 / RAR 5 block layouts (RARLAB's technote).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expandArchives } from '../../src/content/archives/expand.js';
+import { listRar } from '../../src/content/archives/rar.js';
+import { part } from '../fixtures/attachments/parts.js';
+
+const rules = (r: { hits: { rule: string }[] }): string[] => r.hits.map((h) => h.rule).sort();
+const members = (r: { parts: { origin: string; names: string[] }[] }): string[] => r.parts.filter((p) => p.origin === 'archive').map((p) => p.names[0]!);
+
+// ---- RAR 5: signature, then blocks of CRC32, header size (vint), type, flags, [extra size], [data size], body ----
+function vint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+function r5block(type: number, body: Buffer, data?: Buffer): Buffer {
+  const header = Buffer.concat([vint(type), vint(data ? 2 : 0), ...(data ? [vint(data.length)] : []), body]);
+  return Buffer.concat([Buffer.alloc(4), vint(header.length), header, ...(data ? [data] : [])]);
+}
+
+/** File (type 2) or service (type 3) header body: flags, size, attributes, compression, host OS, name. */
+function r5entry(name: string, dir: boolean): Buffer {
+  const n = Buffer.from(name, 'utf8');
+  return Buffer.concat([vint(dir ? 1 : 0), vint(dir ? 0 : 4), vint(dir ? 0x10 : 0x20), vint(0), vint(2), vint(n.length), n]);
+}
+
+const R5 = Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1');
+const r5main = r5block(1, vint(0));
+const r5end = r5block(5, vint(0));
+const rar5 = (...blocks: Buffer[]): Buffer => Buffer.concat([R5, r5main, ...blocks, r5end]);
+
+// ---- RAR 4: marker block (the signature), then blocks of CRC16, type, flags, size [, add size] ----
+const R4 = Buffer.from('Rar!\x1a\x07\x00', 'latin1');
+
+function r4main(): Buffer {
+  const b = Buffer.alloc(13);
+  b[2] = 0x73;
+  b.writeUInt16LE(13, 5);
+  return b;
+}
+
+function r4end(): Buffer {
+  const b = Buffer.alloc(7);
+  b[2] = 0x7b;
+  b.writeUInt16LE(7, 5);
+  return b;
+}
+
+/** A file-like block: 0x74 file (0xe0 in flags = directory) or 0x7a service ("CMT", "RR"). */
+function r4entry(type: number, name: string, flags: number, data = Buffer.alloc(0)): Buffer {
+  const n = Buffer.from(name, 'latin1');
+  const h = Buffer.alloc(32 + n.length);
+  h[2] = type;
+  h.writeUInt16LE(0x8000 | flags, 3);
+  h.writeUInt16LE(h.length, 5);
+  h.writeUInt32LE(data.length, 7);
+  h.writeUInt32LE(data.length, 11);
+  h.writeUInt16LE(n.length, 26);
+  n.copy(h, 32);
+  return Buffer.concat([h, data]);
+}
+
+const rar4 = (...blocks: Buffer[]): Buffer => Buffer.concat([R4, r4main(), ...blocks, r4end()]);
+
+test('RAR 5 with only directory entries: archive.unsupported (nothing listed is never "checked")', () => {
+  const r = expandArchives([part({ names: ['x.rar'], content: rar5(r5block(2, r5entry('a', true)), r5block(2, r5entry('a/b', true))) })]);
+  assert.deepEqual(members(r), []);
+  assert.deepEqual(rules(r), ['archive.unsupported']);
+  assert.match(r.hits[0]!.detail, /RAR 5 with no file entries/);
+  assert.equal(r.hits[0]!.action, 'quarantine');
+});
+
+test('RAR 5 with only service blocks (comment, quick open) or no blocks at all: archive.unsupported', () => {
+  const svc = rar5(r5block(3, r5entry('CMT', false), Buffer.from('a comment')), r5block(3, r5entry('QO', false), Buffer.from('qo')));
+  assert.deepEqual(listRar(svc, 100)?.entries, []);
+  assert.deepEqual(rules(expandArchives([part({ content: svc })])), ['archive.unsupported']);
+  assert.deepEqual(rules(expandArchives([part({ content: rar5() })])), ['archive.unsupported']);
+  // the signature alone (no main header, no end block)
+  assert.deepEqual(rules(expandArchives([part({ content: R5 })])), ['archive.unsupported']);
+});
+
+test('RAR 4 with only directory entries, or only service blocks: archive.unsupported', () => {
+  const dirs = rar4(r4entry(0x74, 'docs', 0xe0), r4entry(0x74, 'docs\\old', 0xe0));
+  assert.deepEqual(listRar(dirs, 100)?.entries.map((e) => [e.name, e.directory]), [['docs', true], ['docs\\old', true]]);
+  const d = expandArchives([part({ content: dirs })]);
+  assert.deepEqual(members(d), []);
+  assert.deepEqual(rules(d), ['archive.unsupported']);
+  assert.match(d.hits[0]!.detail, /RAR 4 with no file entries/);
+  const svc = rar4(r4entry(0x7a, 'CMT', 0, Buffer.from('comment')), r4entry(0x7a, 'RR', 0, Buffer.alloc(64)));
+  assert.deepEqual(rules(expandArchives([part({ content: svc })])), ['archive.unsupported']);
+  assert.deepEqual(rules(expandArchives([part({ content: rar4() })])), ['archive.unsupported']);
+});
+
+test('RAR that cannot be walked: archive.unchecked, never thrown, never silent', () => {
+  // block size running past the data
+  const cut = rar4(r4entry(0x74, 'a.exe', 0, Buffer.from('DATA'))).subarray(0, 7 + 13 + 20);
+  assert.deepEqual(rules(expandArchives([part({ content: cut })])), ['archive.unchecked']);
+  // large-file flag (0x100) on a header too short for the high size words
+  const short = r4entry(0x74, 'a', 0x100);
+  assert.equal(short.length, 33);
+  const big = expandArchives([part({ content: Buffer.concat([R4, r4main(), short]) })]);
+  assert.deepEqual(rules(big), ['archive.unchecked']);
+  assert.match(big.hits[0]!.detail, /corrupt RAR 4: short file header/);
+  // RAR 5: a header size vint that never ends
+  const r5bad = Buffer.concat([R5, Buffer.alloc(4), Buffer.alloc(12, 0xff)]);
+  const b5 = expandArchives([part({ content: r5bad })]);
+  assert.deepEqual(rules(b5), ['archive.unchecked']);
+});
+
+test('RAR with real file entries beside directories and service blocks still lists the names (and says so once)', () => {
+  const r5 = expandArchives([part({ path: '2', content: rar5(r5block(2, r5entry('d', true)), r5block(3, r5entry('CMT', false), Buffer.from('c')),
+    r5block(2, r5entry('d/run.exe', false), Buffer.from('DATA'))) })]);
+  assert.deepEqual(members(r5), ['d/run.exe']);
+  assert.deepEqual(rules(r5), ['archive.unsupported']);
+  assert.match(r5.hits[0]!.detail, /listed by name only/);
+  const r4 = expandArchives([part({ path: '2', content: rar4(r4entry(0x74, 'd', 0xe0), r4entry(0x7a, 'CMT', 0, Buffer.from('c')),
+    r4entry(0x74, 'd\\run.exe', 0, Buffer.from('DATA'))) })]);
+  assert.deepEqual(members(r4), ['d\\run.exe']);
+  assert.deepEqual(rules(r4), ['archive.unsupported']);
+  // large-file form (high size words present): sizes combined, name after them
+  const n = Buffer.from('huge.iso', 'latin1');
+  const h = Buffer.alloc(40 + n.length);
+  h[2] = 0x74;
+  h.writeUInt16LE(0x8000 | 0x100, 3);
+  h.writeUInt16LE(h.length, 5);
+  h.writeUInt32LE(4, 7);
+  h.writeUInt32LE(1, 11);
+  h.writeUInt32LE(0, 32);
+  h.writeUInt32LE(2, 36);
+  h.writeUInt16LE(n.length, 26);
+  n.copy(h, 40);
+  const listing = listRar(Buffer.concat([R4, r4main(), h, Buffer.from('DATA'), r4end()]), 100)!;
+  assert.deepEqual(listing.entries.map((e) => [e.name, e.size, e.packedSize]), [['huge.iso', 2 * 0x100000000 + 1, 4]]);
+  assert.equal(listing.error, undefined);
+});
