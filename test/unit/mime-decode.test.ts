@@ -70,3 +70,21 @@ test('strict and naive parameter readings differ on quoting tricks', () => {
   assert.ok(paramValues(parseNaive(v).params, 'boundary').includes('evil'));
   assert.equal(parseStructured('multipart/mixed (comment); boundary="a b"').value, 'multipart/mixed');
 });
+
+test('unknown charset label: UTF-8 cut inside a character (a decode window) is still read as UTF-8', () => {
+  const text = 'ｖｅｒｉｆｙ ｙｏｕｒ ａｃｃｏｕｎｔ é';
+  const bytes = Buffer.from(text, 'utf8');
+  for (let cut = 1; cut <= 2; cut++) {
+    const window = bytes.subarray(0, bytes.length - cut); // ends inside "é"
+    assert.ok(decodeCharset(window, 'x-mac-utf8').startsWith('ｖｅｒｉｆｙ ｙｏｕｒ ａｃｃｏｕｎｔ'), `cut ${cut}`);
+  }
+  // bytes that are not UTF-8 anywhere still read as windows-1252
+  assert.equal(decodeCharset(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x78]), 'x-unknown'), 'café x');
+});
+
+test('windows-1252 (and the latin1 labels mail means by it): 0x80-0x9F are “ ” € …, not C1 controls', () => {
+  const bytes = Buffer.from([0x93, 0x80, 0x20, 0x31, 0x30, 0x94, 0x85, 0xe9, 0x81]);
+  for (const label of ['windows-1252', 'ISO-8859-1', 'latin1', 'cp1252']) assert.equal(decodeCharset(bytes, label), '“€ 10”…é\x81', label);
+  // unknown label, not UTF-8: the windows-1252 guess maps them too
+  assert.equal(decodeCharset(Buffer.from([0x93, 0x68, 0x69, 0x94]), 'x-unknown'), '“hi”');
+});

@@ -415,6 +415,7 @@ export function decodeCharset(buf: Uint8Array, charset: string | undefined): str
   }
   if (dec) {
     // pure ASCII in an ASCII-compatible charset decodes to the same characters: skip the decoder
+    if (dec.encoding === 'windows-1252') return decodeWindows1252(buf);
     if (ASCII_SAFE_SKIP.has(dec.encoding) || !isAscii(buf)) return dec.decode(buf);
     return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
   }
@@ -429,7 +430,20 @@ export function decodeCharset(buf: Uint8Array, charset: string | undefined): str
 }
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
-const win1252 = new TextDecoder('windows-1252');
+/**
+ * windows-1252 (also what the labels latin1 / iso-8859-1 / us-ascii mean in mail, per WHATWG). Node 20's
+ * TextDecoder reads its 0x80-0x9F bytes as C1 controls (latin1), losing “ ” € and friends: decode as
+ * latin1 natively and map that range by the table.
+ */
+const CP1252_HIGH = '\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f' +
+  '\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178';
+const C1 = /[\x80-\x9f]/g;
+function decodeWindows1252(buf: Uint8Array): string {
+  const latin1 = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+  C1.lastIndex = 0;
+  return C1.test(latin1) ? latin1.replace(C1, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!) : latin1;
+}
+const win1252 = { decode: decodeWindows1252 };
 
 /** UTF-8 when the bytes are valid UTF-8, otherwise windows-1252 (what mail programs guess). */
 export function decodeUtf8OrLatin1(buf: Uint8Array): string {
@@ -437,8 +451,33 @@ export function decodeUtf8OrLatin1(buf: Uint8Array): string {
   try {
     return utf8Fatal.decode(buf);
   } catch {
+    // bytes cut from a longer text (a decode window) may end inside a character: valid UTF-8 before it
+    // is still UTF-8, not windows-1252
+    const cut = incompleteUtf8Tail(buf);
+    if (cut > 0) {
+      try {
+        return utf8Fatal.decode(buf.subarray(0, buf.length - cut));
+      } catch {
+        /* not UTF-8 after all */
+      }
+    }
     return win1252.decode(buf);
   }
+}
+
+/** Bytes at the end of `buf` that begin a UTF-8 sequence the buffer cuts short (0 when none). */
+function incompleteUtf8Tail(buf: Uint8Array): number {
+  let i = buf.length - 1;
+  let continuation = 0;
+  while (i >= 0 && continuation < 3 && (buf[i]! & 0xc0) === 0x80) {
+    i--;
+    continuation++;
+  }
+  if (i < 0) return 0;
+  const lead = buf[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  const have = buf.length - i;
+  return need > have ? have : 0;
 }
 
 /** Decodes RFC 2047 encoded words in a header value (adjacent words joined, whitespace between dropped). */
