@@ -152,6 +152,24 @@ test('bare CR that hides structure: the CR reading is scanned too', async () => 
   assert.ok(m.parts.some((p) => p.path.startsWith('cr:') && p.content.subarray(0, 2).toString() === 'PK'));
 });
 
+test('bare CR that hides a file name: the CR reading keeps it as a part, even with the same bytes', async () => {
+  const js = Buffer.from('var x = 1;').toString('base64');
+  for (const body of [`${js}`, 'hello\rworld\rtext']) {
+    const base64 = body === js;
+    const raw = Buffer.from(['From: a@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=b', '',
+      '--b', 'Content-Type: application/octet-stream', 'X-Note: x\rContent-Disposition: attachment; filename="invoice.js"',
+      ...(base64 ? ['Content-Transfer-Encoding: base64'] : []), '', body, '--b--', ''].join('\r\n'), 'latin1');
+    const m = await parseMessage(raw);
+    assert.equal(hit(m, 'mime.ambiguous.bare-cr')?.action, 'score', base64 ? 'base64' : 'bare-CR body');
+    assert.ok(m.parts.some((p) => p.path.startsWith('cr:') && p.names.includes('invoice.js')), base64 ? 'base64' : 'bare-CR body');
+  }
+  // same names and bytes but for CR read as LF: one part, no ambiguity
+  const same = Buffer.from(['From: a@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain', '', 'a\rb\rc', ''].join('\r\n'), 'latin1');
+  const m = await parseMessage(same);
+  assert.equal(hit(m, 'mime.ambiguous.bare-cr'), undefined);
+  assert.equal(m.parts.length, 1);
+});
+
 test('message/partial and message/external-body use the ambiguity verdict', async () => {
   const p = await parseMessage(msg(...HDR, 'Content-Type: message/partial; id="a@b"; number=1; total=2', '', 'x', ''));
   assert.equal(hit(p, 'mime.partial')?.action, 'reject');

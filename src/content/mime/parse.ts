@@ -161,8 +161,9 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   ctx.signed ||= c2.signed;
   let added = 0;
   for (const p of c2.parts) {
-    // a part both readings find, differing only where a bare CR became LF, is the same part
-    if (p.content.length === 0 || ctx.parts.some((q) => sameButCrAsLf(q.content, p.content))) continue;
+    // a part both readings find (same names and type; bytes differing only where a bare CR became LF)
+    // is the same part; a name or type only this reading shows makes it a part of its own
+    if (p.content.length === 0 || ctx.parts.some((q) => sameCrReadingPart(q, p))) continue;
     if (ctx.parts.length >= config.mimeParts.limit) break;
     ctx.parts.push({ ...p, path: `cr:${p.path}` });
     added++;
@@ -171,6 +172,11 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
     ctx.sink.add('bareCrStructure', 'mime.ambiguous.bare-cr',
       `${added} part(s) appear only when bare CR is read as a line end`, 'message');
   }
+}
+
+/** A bare-CR-reading part `alt` that the first reading has as `orig`: same type and names, same bytes but for CR read as LF. */
+function sameCrReadingPart(orig: ContentPart, alt: ContentPart): boolean {
+  return orig.contentType === alt.contentType && alt.names.every((n) => orig.names.includes(n)) && sameButCrAsLf(orig.content, alt.content);
 }
 
 /** `alt` equals `orig` except that some CR bytes of `orig` are LF in `alt` (the CR reading's only change). */
@@ -684,7 +690,7 @@ function emitLeaf(
     if (tt) part.trueType = tt;
     let text: string | undefined;
     // (a leaf of the bare-CR reading that the first reading has too is dropped below: no text needed)
-    if (isText && !isMessage && !ctx.firstReading?.some((q) => sameButCrAsLf(q.content, r.data))) {
+    if (isText && !isMessage && !ctx.firstReading?.some((q) => sameCrReadingPart(q, part))) {
       // plain text the caller reads only in part: first as many bytes as characters wanted plus an
       // eighth (UTF-8 gives at most one character per byte; binary read as text about one), then three
       // times as many, then the full window, each only when the one before gave too few characters
