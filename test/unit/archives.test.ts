@@ -147,6 +147,19 @@ test('zip entry with a local header but no central-directory record: archive.hid
   assert.deepEqual(rulesOf(expandArchives([part({ content: plain })]).hits), []);
 });
 
+test('a listed entry whose directory record stretches its size over a hidden entry: the hidden entry is still found', () => {
+  const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300, 3)]);
+  const z = B.zip([{ name: 'report.txt', data: 'quarterly report '.repeat(20) }, { name: 'evil.exe', data: exe, unlisted: true }]);
+  // stretch report.txt's compressed size in the central directory to the start of the directory
+  const cd = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  const localData = 30 + z.readUInt16LE(26) + z.readUInt16LE(28);
+  z.writeUInt32LE(cd - localData, cd + 20);
+  const r = expandArchives([part({ content: z })]);
+  assert.ok(rulesOf(r.hits).includes('archive.hidden-entry'), JSON.stringify(r.hits));
+  assert.ok(r.parts.some((p) => p.names[0] === 'evil.exe' && p.content.equals(exe)));
+  assert.ok(r.parts.some((p) => p.names[0] === 'report.txt' && p.content.toString().startsWith('quarterly report')));
+});
+
 test('a zip "directory" name with data is a file: its content is checked', () => {
   const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100, 2)]);
   const r = expandArchives([part({ content: B.zip([{ name: 'photos/', data: exe }, { name: 'empty/', data: '' }]) })]);

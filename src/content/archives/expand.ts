@@ -16,7 +16,7 @@ import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
 import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
 import { sevenZipHeadersEncrypted, sevenZipPackedHeaderSize } from './sevenzip-header.js';
-import { findEocd, localHeaderName, readZipDirectory, unlistedLocalEntries } from './zip-directory.js';
+import { findEocd, localHeaderName, readZipDirectory, unlistedLocalEntries, type ZipDirEntry } from './zip-directory.js';
 
 export interface ExpandResult {
   /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
@@ -143,16 +143,28 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
   const overlap = hasOverlap(buf, files);
   if (overlap) hit(ctx, 'unchecked', 'archive.unchecked', part, 'zip entries overlap (bomb construction or ambiguous content)');
   const nameOnly = overCount || overDeclared || overlap;
-  // entries only a streaming extractor sees (local header, no directory record): reported and checked too
-  const hidden = dir.truncated || overCount ? [] : unlistedLocalEntries(buf, dir);
-  if (hidden.length) {
-    const shown = hidden.slice(0, 3).map((e) => `"${safeName(e.name)}"`).join(', ');
-    hit(ctx, 'hiddenEntry', 'archive.hidden-entry', part,
-      `${hidden.length} local entr${hidden.length === 1 ? 'y' : 'ies'} not in the central directory: ${shown}${hidden.length > 3 ? ', ...' : ''}`);
-  }
   const members: ContentPart[] = [];
   let encrypted = 0;
-  for (const e of [...files.slice(0, config.maxEntries), ...hidden.filter((h) => !h.directory)]) {
+  // where each inflated entry's data really ends (a directory record may claim more bytes than its
+  // deflate stream uses, to cover an entry only a streaming extractor reads)
+  const dataEnds = new Map<number, number>();
+  const listed = files.slice(0, config.maxEntries);
+  // entries only a streaming extractor sees (local header, no directory record): found once the listed
+  // entries are read, reported, and checked too (not in a directory that could not be read whole)
+  let hidden: ZipDirEntry[] | undefined;
+  const findHidden = (): ZipDirEntry[] => {
+    const found = dir.truncated || overCount || dir.error ? [] : unlistedLocalEntries(buf, dir, 64, dataEnds);
+    if (found.length) {
+      const shown = found.slice(0, 3).map((e) => `"${safeName(e.name)}"`).join(', ');
+      hit(ctx, 'hiddenEntry', 'archive.hidden-entry', part,
+        `${found.length} local entr${found.length === 1 ? 'y' : 'ies'} not in the central directory: ${shown}${found.length > 3 ? ', ...' : ''}`);
+    }
+    return found.filter((h) => !h.directory);
+  };
+  for (let i = 0; ; i++) {
+    if (i === listed.length) hidden = findHidden();
+    const e = i < listed.length ? listed[i]! : hidden?.[i - listed.length];
+    if (!e) break;
     if (!memberBudgetLeft(ctx, part)) break;
     const names = [e.name];
     if (e.nameLatin1 !== e.name) names.push(e.nameLatin1);
@@ -165,7 +177,7 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
     if (e.encrypted) {
       encrypted++;
     } else if (!nameOnly) {
-      content = inflateZipEntry(ctx, part, buf, e);
+      content = inflateZipEntry(ctx, part, buf, e, dataEnds);
     }
     members.push(makeMember(ctx, part, names, content));
   }
@@ -190,6 +202,7 @@ function inflateZipEntry(
   part: ContentPart,
   buf: Buffer,
   e: { name: string; method: number; size: number; compressedSize: number; localOffset: number },
+  dataEnds?: Map<number, number>,
 ): Buffer | undefined {
   const { config, budget } = ctx;
   const label = `entry "${safeName(e.name)}"`;
@@ -220,9 +233,12 @@ function inflateZipEntry(
   let out: Buffer;
   if (e.method === 0) {
     out = Buffer.from(data);
+    dataEnds?.set(lo, end);
   } else if (e.method === 8) {
     try {
-      out = inflateRawSync(data, { maxOutputLength: Math.max(1, e.size) });
+      const r = inflateRawSync(data, { maxOutputLength: Math.max(1, e.size), info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      out = r.buffer;
+      dataEnds?.set(lo, start + r.engine.bytesWritten);
     } catch (err) {
       const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
       hit(ctx, 'unchecked', 'archive.unchecked', part, tooBig ? `${label} inflates beyond its declared ${e.size} bytes` : `${label}: corrupt deflate data`);

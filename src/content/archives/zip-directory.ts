@@ -147,14 +147,16 @@ const PLAUSIBLE_METHODS = new Set([0, 8, 9, 12, 14, 93, 95, 98, 99]);
  * reads local headers in order) finds and a directory reader does not. Searched before the central
  * directory, outside every listed entry's own header and data (so a stored inner zip or chance bytes in
  * compressed data do not count), from the start when the file starts as a zip, else from its first listed
- * entry. Sizes come from the local header (0 when a data descriptor follows).
+ * entry. `dataEnds` (local offset → end of the data actually read) narrows a listed entry to the bytes
+ * its deflate stream used. Sizes come from the local header (0 when a data descriptor follows).
  */
-export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64): ZipDirEntry[] {
+export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64, dataEnds?: ReadonlyMap<number, number>): ZipDirEntry[] {
   const covered: Array<[number, number]> = [];
   for (const e of dir.entries) {
     const lo = e.localOffset;
     if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
-    covered.push([lo, lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
+    // where the entry's data really ends when it was read (a stretched compressed size covers nothing)
+    covered.push([lo, dataEnds?.get(lo) ?? lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
   }
   covered.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [];
