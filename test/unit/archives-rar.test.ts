@@ -7,21 +7,12 @@ import assert from 'node:assert/strict';
 import { expandArchives } from '../../src/content/archives/expand.js';
 import { listRar } from '../../src/content/archives/rar.js';
 import { part } from '../fixtures/attachments/parts.js';
+import { vint } from '../fixtures/attachments/build.js';
 
 const rules = (r: { hits: { rule: string }[] }): string[] => r.hits.map((h) => h.rule).sort();
 const members = (r: { parts: { origin: string; names: string[] }[] }): string[] => r.parts.filter((p) => p.origin === 'archive').map((p) => p.names[0]!);
 
 // ---- RAR 5: signature, then blocks of CRC32, header size (vint), type, flags, [extra size], [data size], body ----
-function vint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 function r5block(type: number, body: Buffer, data?: Buffer): Buffer {
   const header = Buffer.concat([vint(type), vint(data ? 2 : 0), ...(data ? [vint(data.length)] : []), body]);

@@ -15,6 +15,7 @@ import type { RuleHit } from '../../src/policy/types.js';
 import * as B from '../fixtures/attachments/build.js';
 import { ENV } from '../fixtures/attachments/parts.js';
 import { SHARED_CORPUS } from '../harness/paths.js';
+import { uuencode } from '../fixtures/uuencode.js';
 
 const msg = (...lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'latin1');
 const HDR = ['From: a@example.com', 'To: b@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'Subject: t', 'MIME-Version: 1.0'];
@@ -26,22 +27,6 @@ const config = (c: MimeConfigInput) => mimeConfigSchema.parse(c);
 /** base64 folded at 76 columns. */
 const b64 = (b: Buffer): string[] => b.toString('base64').match(/.{1,76}/g) ?? [];
 
-/** uuencodes `data` as a "begin 644 name" … "end" block (lines of 45 bytes). */
-function uuencode(name: string, data: Buffer): string[] {
-  const enc = (n: number): string => String.fromCharCode(n === 0 ? 96 : n + 32);
-  const lines = [`begin 644 ${name}`];
-  for (let i = 0; i < data.length; i += 45) {
-    const chunk = data.subarray(i, i + 45);
-    let line = enc(chunk.length);
-    for (let k = 0; k < chunk.length; k += 3) {
-      const a = chunk[k]!, b = chunk[k + 1] ?? 0, c = chunk[k + 2] ?? 0;
-      line += enc(a >> 2) + enc(((a & 3) << 4) | (b >> 4)) + enc(((b & 15) << 2) | (c >> 6)) + enc(c & 63);
-    }
-    lines.push(line);
-  }
-  lines.push('`', 'end');
-  return lines;
-}
 
 /** yEnc-encodes `data` ("=ybegin" … "=yend"), escaping NUL, LF, CR and "=". */
 function yenc(name: string, data: Buffer): string[] {
