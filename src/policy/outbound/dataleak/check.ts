@@ -11,7 +11,7 @@ import type { Direction, RuleAction, RuleHit } from '../../types.js';
 import type { DataLeakConfig, DictionaryConfig, OutboundConfig } from '../config.js';
 import { dictionarySchema } from '../config.js';
 import { OutboundConfigError, compileRe2, readYamlFile } from '../files.js';
-import { decodeUtf16, foldForScan, utf16Encoding, utf16TextRuns } from './normalize.js';
+import { decodeUtf16, foldForScan, foldLatin1ForScan, utf16Encoding, utf16TextRuns } from './normalize.js';
 import { scanCards, scanIbans, scanSsns } from './scan.js';
 
 /** Most distinct values remembered per rule; counts beyond are reported as "at least". */
@@ -41,6 +41,17 @@ export interface LeakCounts {
 
 /** Most cut parts named in a dataleak.incomplete detail. */
 const MAX_CUTS_NAMED = 3;
+
+/** A dataleak.incomplete hit, with its own SMTP reply when it refuses (the scan, not the data, is the reason). */
+function incompleteHit(action: RuleAction, detail: string): RuleHit {
+  const hit: RuleHit = { rule: 'dataleak.incomplete', action, detail, where: 'message' };
+  if (action === 'reject') {
+    hit.reply = { code: 550, enhanced: '5.7.1', text: 'Message refused: it could not be fully scanned for sensitive data' };
+  } else if (action === 'tempfail') {
+    hit.reply = { code: 451, enhanced: '4.7.1', text: 'Message not accepted for now: it could not be fully scanned for sensitive data, try again later' };
+  }
+  return hit;
+}
 
 class DistinctCounter {
   private readonly seen = new Set<string>();
@@ -140,8 +151,8 @@ export class DataLeakScanner {
     let incomplete: string | undefined;
     const cut: string[] = [];
 
-    const scanText = (raw: string): void => {
-      const text = foldForScan(raw);
+    const scanText = (raw: string, folded: boolean): void => {
+      const text = folded ? raw : foldForScan(raw);
       if (cfg.card.enabled) scanCards(text, (v) => card.add(v));
       if (cfg.ssn.enabled) scanSsns(text, (v) => ssn.add(v), cfg.ssnUnformatted);
       if (cfg.iban.enabled) scanIbans(text, (v) => iban.add(v));
@@ -151,6 +162,8 @@ export class DataLeakScanner {
     };
 
     const texts: Array<() => string | undefined> = [() => message.subject ?? ''];
+    /** Getters whose text comes folded already (binary bytes read as latin1). */
+    const prefolded = new Set<() => string | undefined>();
     for (const part of message.parts ?? []) {
       const c = part.content as unknown as Uint8Array | undefined;
       const bytes = c ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : undefined;
@@ -161,7 +174,9 @@ export class DataLeakScanner {
         texts.push(() => part.text);
         if (part.textTruncated) cut.push(`part ${part.path}: ${part.textTruncated}`);
       } else if (cfg.scanBinaryParts && bytes && !utf16) {
-        texts.push(() => bytes.toString('latin1'));
+        const latin1 = (): string => foldLatin1ForScan(bytes);
+        prefolded.add(latin1);
+        texts.push(latin1);
         // UTF-16 text inside a binary file (a .doc's text stream after its header and tables)
         texts.push(() => utf16TextRuns(bytes));
       }
@@ -179,7 +194,7 @@ export class DataLeakScanner {
         break;
       }
       scanned += text.length;
-      scanText(text);
+      scanText(text, prefolded.has(get));
     }
     const dictionaries: Record<string, number> = {};
     this.dictionaries.forEach((d, k) => (dictionaries[d.config.id] = dict[k]!.count));
@@ -226,21 +241,11 @@ export class DataLeakScanner {
       add(`dataleak.${d.config.id}`, n, d.config, `${n === 1 ? 'match' : 'matches'} of dictionary ${d.config.id}`);
     }
     if (counts.incomplete) {
-      out.push({
-        rule: 'dataleak.incomplete',
-        action: c.failAction,
-        detail: `data-leak scan incomplete: ${counts.incomplete}`,
-        where: 'message',
-      });
+      out.push(incompleteHit(c.failAction, `data-leak scan incomplete: ${counts.incomplete}`));
     } else if (counts.cut && counts.cut.length > 0) {
       const named = counts.cut.slice(0, MAX_CUTS_NAMED).join('; ');
       const more = counts.cut.length > MAX_CUTS_NAMED ? `; and ${counts.cut.length - MAX_CUTS_NAMED} more` : '';
-      out.push({
-        rule: 'dataleak.incomplete',
-        action: c.incompleteAction,
-        detail: `data-leak scan incomplete, not scanned: ${named}${more}`,
-        where: 'message',
-      });
+      out.push(incompleteHit(c.incompleteAction, `data-leak scan incomplete, not scanned: ${named}${more}`));
     }
     return out;
   }
@@ -251,14 +256,7 @@ export class DataLeakScanner {
     try {
       return this.hits(this.count(message, signal), message.encrypted === true);
     } catch (err) {
-      return [
-        {
-          rule: 'dataleak.incomplete',
-          action: this.config.failAction,
-          detail: `data-leak scan failed: ${(err as Error).name}`,
-          where: 'message',
-        },
-      ];
+      return [incompleteHit(this.config.failAction, `data-leak scan failed: ${(err as Error).name}`)];
     }
   }
 }

@@ -11,9 +11,10 @@ const isWordChar = (c: number): boolean =>
 
 /** Whitespace between digit groups (text is folded first, so Unicode spaces and line separators are ASCII here). */
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
-/** Punctuation allowed between digit groups: - . / _ , : | ( ) " ' */
+/** Punctuation allowed between digit groups: - . / _ , : | ( ) " ' + */
 const isPunctSep = (c: number): boolean =>
-  c === 45 || c === 46 || c === 47 || c === 95 || c === 44 || c === 58 || c === 124 || c === 40 || c === 41 || c === 34 || c === 39;
+  c === 45 || c === 46 || c === 47 || c === 95 || c === 44 || c === 58 || c === 124 || c === 40 || c === 41 || c === 34 || c === 39 ||
+  c === 43;
 /** Most punctuation characters in one separator (`", "` is three); any run of whitespace is allowed besides. */
 const MAX_PUNCT = 3;
 /** Groups kept unprocessed while scanning: the longest window (19 one-digit groups) plus one. */
@@ -60,7 +61,7 @@ function shapeOk(chain: Group[], head: number, k: number): boolean {
 
 /**
  * Find payment card numbers in folded text (see normalize.ts). A chain is a run of digit groups joined
- * by separators (any whitespace run plus at most three of - . / _ , : | ( ) " '). A card is:
+ * by separators (any whitespace run plus at most three of - . / _ , : | ( ) " ' +). A card is:
  * - one block of 13-19 digits anywhere;
  * - a printed card shape (4-4-4-4, 4-6-5...) anywhere in a chain when one plain separator (one space,
  *   - . / _ or " - ") is used throughout ("ref 12 4111 1111 1111 1111", a space-separated list of cards);
@@ -162,10 +163,20 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     return 0;
   };
   let afterMatch = false; // the group before chain[head] ended a matched card
+  let pending = 0; // digits in chain[head..]
   const drain = (keep: number): void => {
+    if (keep === 0 && pending < 13) {
+      // every card window holds 13 digits or more: none left in this chain
+      if (chain.length > head) afterMatch = false;
+      chain.length = 0;
+      head = 0;
+      pending = 0;
+      return;
+    }
     while (chain.length - head > keep) {
       const k = matchAt();
-      head += k > 0 ? k : 1;
+      const to = head + (k > 0 ? k : 1);
+      for (; head < to; head++) pending -= glen(chain[head]!);
       afterMatch = k > 0;
     }
     if (head > 256 || head === chain.length) {
@@ -183,6 +194,8 @@ export function scanCards(text: string, found: (digits: string) => void): void {
       if (isPunctSep(c)) gapPunct++;
       else if (!isSpace(c)) gapBad = true;
       i++;
+      // nothing before can join the next group any more: skip to it without classifying
+      if (gapBad || last === undefined) while (i < n && !isDigit(text.charCodeAt(i))) i++;
       continue;
     }
     let j = i + 1;
@@ -201,6 +214,12 @@ export function scanCards(text: string, found: (digits: string) => void): void {
       i = j;
       continue;
     }
+    if (!joins && len < 13 && (j === n || !(isSpace(after) || isPunctSep(after)))) {
+      // A chain of this one short group: nothing can join it, no card in it (most digit runs in binary text).
+      last = undefined;
+      i = j;
+      continue;
+    }
     const beforeBefore = i > 1 ? text.charCodeAt(i - 2) : 0;
     const sep = joins ? text.slice(last!.end, i) : '';
     const g: Group = {
@@ -213,6 +232,7 @@ export function scanCards(text: string, found: (digits: string) => void): void {
       dirtyEnd: isWordChar(after) || ((after === 46 || after === 47) && j + 1 < n && isDigit(text.charCodeAt(j + 1))),
     };
     chain.push(g);
+    pending += len;
     last = g;
     drain(LOOKAHEAD);
     i = j;
@@ -234,14 +254,38 @@ export function scanSsns(text: string, found: (digits: string) => void, bare = f
   }
 }
 
-const IBAN_COMPACT = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}[A-Z0-9]{11,30}(?![A-Za-z0-9])/g;
-const IBAN_GROUPED = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}([ .-])[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){1,6}(?:\1[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+const IBAN_COMPACT = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}(?![A-Za-z0-9])/g;
+/** Between groups: a run of up to three spaces/tabs, or one of . - / _ with at most one space each side. */
+const IBAN_SEP = '(?:[ \\t]{1,3}|[ \\t]?[-./_][ \\t]?)';
+const IBAN_GROUPED = new RegExp(
+  `(?<![A-Za-z0-9])[A-Za-z]{2}\\d{2}${IBAN_SEP}[A-Za-z0-9]{4}(?:${IBAN_SEP}[A-Za-z0-9]{4}){1,6}(?:${IBAN_SEP}[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])`,
+  'g',
+);
+const NOT_ALNUM = /[^A-Za-z0-9]+/g;
 
-/** IBANs, compact ("DE89370400440532013000") or in groups of four ("DE89 3704 0044 0532 0130 00", or with "." / "-"). */
+/**
+ * The upper-case compact form of a candidate written in one case: all upper, all lower, or only the
+ * first letter upper ("De89..."). Mixed-case runs are identifiers and tokens (base62 ids), not IBANs.
+ */
+function oneCase(compact: string): string | undefined {
+  const upper = compact.toUpperCase();
+  if (compact === upper) return upper;
+  const lower = compact.toLowerCase();
+  return compact === lower || compact.slice(1) === lower.slice(1) ? upper : undefined;
+}
+
+/**
+ * IBANs, compact ("DE89370400440532013000") or in groups of four ("DE89 3704 0044 0532 0130 00", with
+ * "." "-" "/" "_" or mixed separators), in upper or lower case; the country length and mod-97 check always apply.
+ */
 export function scanIbans(text: string, found: (iban: string) => void): void {
-  for (const m of text.matchAll(IBAN_COMPACT)) if (isValidIban(m[0])) found(m[0]);
+  for (const m of text.matchAll(IBAN_COMPACT)) {
+    const iban = oneCase(m[0]);
+    if (iban !== undefined && isValidIban(iban)) found(iban);
+  }
   for (const m of text.matchAll(IBAN_GROUPED)) {
-    const compact = m[0].split(m[1]!).join('');
+    const compact = oneCase(m[0].replace(NOT_ALNUM, ''));
+    if (compact === undefined) continue;
     if (isValidIban(compact)) {
       found(compact);
       continue;
