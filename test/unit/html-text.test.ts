@@ -32,7 +32,9 @@ test('links: targets listed after the text (a phrase across a link stays whole) 
   assert.equal(htmlToPlainText('verify <a href="http://u/">your</a> account'), 'verify your account\n[http://u/]');
   assert.equal(htmlToPlainText('<a href="http://a.b">http://a.b</a> <a href="#top">top</a> <a href="mailto:x@y">x@y</a>'), 'http://a.b top x@y');
   assert.equal(htmlToPlainText('<a title="x>y" href=\'http://evil/\'>go</a>!'), 'go!\n[http://evil/]');
-  assert.equal(htmlToPlainText('<a href=http://u/ x>a<a href=http://v/>b</a></a>'), 'ab\n[http://v/] [http://u/]');
+  // a new <a> closes the open one (HTML has no nested links); a link never closed keeps its target
+  assert.equal(htmlToPlainText('<a href=http://u/ x>a<a href=http://v/>b</a></a>'), 'ab\n[http://u/] [http://v/]');
+  assert.equal(htmlToPlainText('<p>Please <a href="http://evil.example/login">sign in</p>'), 'Please sign in\n[http://evil.example/login]');
   assert.equal(htmlToPlainText('<p class="a>b">text</p>'), 'text');
 });
 
@@ -79,4 +81,19 @@ test('what browsers show is kept: "--!>" ends a comment, a non-ASCII space ends 
   assert.equal(htmlToPlainText('<style\u3000>shown</style> too'), 'shown too');
   assert.equal(htmlToPlainText('<input type=submit value="Verify your account"><input type=hidden value=secret><input type=password value=pw>'), 'Verify your account');
   assert.equal(htmlToPlainText('a<plaintext><script>b</script><!--c'), 'a\n<script>b</script><!--c');
+});
+
+test('hidden elements (hidden, display:none, visibility:hidden, font-size:0, <template>) are read after the shown text', () => {
+  assert.equal(htmlToPlainText('vi<span hidden>x</span>agra'), 'viagra\nx');
+  assert.equal(htmlToPlainText('verify <span style="color:red; display : none !important">zz</span>your acc\0ount'), 'verify your account\nzz');
+  assert.equal(htmlToPlainText('<div style="font-size:0px">noise <div>more</div></div>buy now'), 'buy now\nnoise more');
+  assert.equal(htmlToPlainText('<template>t</template>shown <img hidden alt=A>'), 'shown\nt A');
+  assert.equal(htmlToPlainText('<p style="font-size:0.5em">small but shown</p>'), 'small but shown');
+});
+
+test('comments without "--!>" and many short links stay linear', () => {
+  const comments = '<!---->x'.repeat(60_000);
+  assert.equal(htmlToPlainText(comments), 'x'.repeat(60_000));
+  const links = '<a href=http://x/>y</a>'.repeat(60_000);
+  assert.ok(htmlToPlainText(links).startsWith('y'.repeat(60_000)));
 });

@@ -25,10 +25,6 @@ const TAG_NAME = /[A-Za-z][^\t\n\f\r />]*/y;
 const ATTRIBUTES_READ = new Set(['a', 'img', 'input']);
 /** Input types that show no value of their own. */
 const HIDDEN_INPUTS = new Set(['hidden', 'password', 'checkbox', 'radio', 'file', 'image', 'range', 'color']);
-/** Link targets listed at most (each one's bytes are in the input anyway). */
-const MAX_TARGETS = 10_000;
-/** Links open at once whose target is remembered (more nesting than this is not real mail). */
-const MAX_OPEN_LINKS = 256;
 /** End-tag patterns of the raw-text elements, made once. */
 const END_TAGS = new Map<string, RegExp>();
 const WHITE = /[ \t\n\r\f]+/g;
@@ -38,12 +34,15 @@ class Output {
   /** Characters of `text` that are pending white space (collapsed into one space or line break). */
   private space: '' | ' ' | '\n' = '';
   pre = 0;
+  /** While a link is open: the text added since it opened, up to `captureMax` characters (no slicing of `text`). */
+  capture: string | undefined;
+  captureMax = 0;
 
   add(s: string): void {
     if (s.length === 0) return;
     if (this.pre > 0) {
       this.flush();
-      this.text += s;
+      this.append(s);
       return;
     }
     const collapsed = s.replace(WHITE, ' ');
@@ -56,8 +55,13 @@ class Output {
     const trailing = body.charCodeAt(body.length - 1) === 32;
     if (trailing) body = body.slice(0, -1);
     this.flush();
-    this.text += body;
+    this.append(body);
     if (trailing) this.space = ' ';
+  }
+
+  private append(s: string): void {
+    this.text += s;
+    if (this.capture !== undefined && this.capture.length <= this.captureMax) this.capture += s;
   }
 
   /** A line break before what follows (block boundary). */
@@ -71,7 +75,7 @@ class Output {
   }
 
   private flush(): void {
-    if (this.space !== '' && this.text.length > 0) this.text += this.space;
+    if (this.space !== '' && this.text.length > 0) this.append(this.space);
     this.space = '';
   }
 }
@@ -133,33 +137,63 @@ function attributes(html: string, from: number, into: Map<string, string> | unde
   return -1;
 }
 
-const decodeText = (s: string): string => (s.includes('&') ? decodeHTML(s) : s);
+// NUL in text is dropped (the HTML parser ignores it in a page body: "acc\0ount" shows "account")
+const decodeText = (s: string): string => {
+  const t = s.includes('\0') ? s.replace(/\0/g, '') : s;
+  return t.includes('&') ? decodeHTML(t) : t;
+};
+
+/** Elements with no content (their attributes alone can be hidden). */
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+/** Cheap look at a tag's attribute text before reading its attributes for hiding. */
+const HIDING_HINT = /hidden|display|visibility|font-size/i;
+const HIDING_STYLE = /(^|;)\s*(display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0*\.?0+\s*(px|pt|em|rem|%)?)\s*(!\s*important\s*)?(;|$)/i;
+
+/** Attributes that make an element's content invisible. */
+function hidesContent(attrs: ReadonlyMap<string, string>): boolean {
+  return attrs.has('hidden') || HIDING_STYLE.test(attrs.get('style') ?? '');
+}
 
 /** Plain text of an HTML document or fragment. */
 export function htmlToPlainText(html: string): string {
   const out = new Output();
-  const links: { href: string; start: number }[] = [];
+  // the open link (HTML has one at a time: a new <a> closes the open one)
+  let link: { href: string } | undefined;
   // link targets are listed after the text, not inside it: "verify <a href=u>your</a> account" must
   // still read "verify your account"
   const targets: string[] = [];
+  const closeLink = (): void => {
+    if (!link) return;
+    // the shown text, captured while the link was open (only as long as the target can be)
+    const shown = (out.capture ?? '').trim();
+    if (link.href !== shown && link.href !== `mailto:${shown}`) targets.push(link.href);
+    link = undefined;
+    out.capture = undefined;
+  };
+  // text of hidden elements (hidden attribute, display:none, visibility:hidden, font-size:0, <template>)
+  // is not shown: it is read after the shown text, so it can neither split a shown phrase nor go unread
+  const hiddenOut = new Output();
+  let hidden: { name: string; depth: number } | undefined;
+  const cur = (): Output => (hidden ? hiddenOut : out);
   const n = html.length;
   let i = 0;
   while (i < n) {
     const lt = html.indexOf('<', i);
     if (lt < 0) {
-      out.add(decodeText(html.slice(i)));
+      cur().add(decodeText(html.slice(i)));
       break;
     }
-    if (lt > i) out.add(decodeText(html.slice(i, lt)));
+    if (lt > i) cur().add(decodeText(html.slice(i, lt)));
     const c = html.charCodeAt(lt + 1);
     if (c === 33 || c === 63) {
       // <!-- comment -->, <!DOCTYPE>, <![CDATA[ ]]> (a comment in HTML), <? ... >: not shown
       let end: number;
       if (html.startsWith('<!--', lt)) {
         // a comment ends at "-->" or "--!>" (HTML5), or right away as "<!-->" / "<!--->"
+        // ("--!>" is looked for only before the first "-->": no search to the end per comment)
         const close = html.indexOf('-->', lt + 4);
-        const bang = html.indexOf('--!>', lt + 4);
-        if (bang >= 0 && (close < 0 || bang < close)) end = bang + 4;
+        const bang = html.slice(lt + 4, close < 0 ? n : close).indexOf('--!>');
+        if (bang >= 0) end = lt + 4 + bang + 4;
         else end = close < 0 ? n : close + 3;
         if (html.startsWith('<!-->', lt)) end = lt + 5;
         else if (html.startsWith('<!--->', lt)) end = lt + 6;
@@ -179,36 +213,40 @@ export function htmlToPlainText(html: string): string {
         const close = html.indexOf('>', lt + 2);
         i = close < 0 ? n : close + 1;
       } else {
-        out.add('<');
+        cur().add('<');
         i = lt + 1;
       }
       continue;
     }
     const name = m[0].toLowerCase();
     const afterName = TAG_NAME.lastIndex;
-    const attrs = !closing && ATTRIBUTES_READ.has(name) ? new Map<string, string>() : undefined;
-    const gt = attrs ? attributes(html, afterName, attrs) : tagEnd(html, afterName);
+    let gt = tagEnd(html, afterName);
     if (gt < 0) break; // an unfinished tag at the end: not shown
+    const readAttrs = !closing && (ATTRIBUTES_READ.has(name) || HIDING_HINT.test(html.slice(afterName, gt)));
+    const attrs = readAttrs ? new Map<string, string>() : undefined;
+    if (attrs) gt = attributes(html, afterName, attrs);
+    if (gt < 0) break;
     i = gt + 1;
-    if (closing) {
-      if (BLOCK.has(name)) out.br();
-      else if (CELL.has(name)) out.gap();
-      if (name === 'pre' && out.pre > 0) out.pre--;
-      if (name === 'a') {
-        const link = links.pop();
-        if (link) {
-          // the shown text is compared only when it can be as short as the target (no long slices)
-          const shownLength = out.text.length - link.start;
-          const shown = shownLength <= link.href.length + 8 ? out.text.slice(link.start).trim() : undefined;
-          if (link.href !== shown && link.href !== `mailto:${shown}` && targets.length < MAX_TARGETS) targets.push(link.href);
-        }
+    if (hidden && name === hidden.name) {
+      hidden.depth += closing ? -1 : 1;
+      if (hidden.depth === 0) {
+        hidden = undefined;
+        hiddenOut.br();
+        continue;
       }
+    }
+    const hides = !closing && !hidden && !VOID.has(name) && (name === 'template' || (attrs !== undefined && hidesContent(attrs)));
+    if (closing) {
+      if (BLOCK.has(name)) cur().br();
+      else if (CELL.has(name)) cur().gap();
+      if (name === 'pre' && out.pre > 0) hiddenOut.pre = --out.pre;
+      if (name === 'a') closeLink();
       continue;
     }
     if (name === 'plaintext') {
       // everything after <plaintext> is shown as it is, tags included
-      out.br();
-      out.add(html.slice(i));
+      cur().br();
+      cur().add(html.slice(i));
       break;
     }
     if (HIDDEN_RAW.has(name) || TEXT_ONLY.has(name)) {
@@ -218,30 +256,42 @@ export function htmlToPlainText(html: string): string {
       const e = endRe.exec(html);
       const contentEnd = e ? e.index : n;
       if (TEXT_ONLY.has(name)) {
-        out.br();
-        out.add(decodeText(html.slice(i, contentEnd)));
-        out.br();
+        cur().br();
+        cur().add(decodeText(html.slice(i, contentEnd)));
+        cur().br();
       }
       if (!e) break;
       const close = html.indexOf('>', e.index);
       i = close < 0 ? n : close + 1;
       continue;
     }
-    if (BLOCK.has(name)) out.br();
-    else if (CELL.has(name)) out.gap();
-    if (name === 'pre') out.pre++;
+    if (BLOCK.has(name)) cur().br();
+    else if (CELL.has(name)) cur().gap();
+    if (hides) hidden = { name, depth: 1 };
+    if (name === 'pre') hiddenOut.pre = ++out.pre;
     // what a mail program shows in place of an image it does not load, and on buttons and fields
-    if (name === 'img') out.add(attrs?.get('alt') ?? ''); // inline, as shown: "v<img alt=''>iagra" reads "viagra"
-    if (name === 'input' && !HIDDEN_INPUTS.has((attrs?.get('type') ?? 'text').toLowerCase())) out.add(` ${attrs?.get('value') ?? ''} `);
+    const shownHere = attrs !== undefined && VOID.has(name) && hidesContent(attrs) ? hiddenOut : cur();
+    if (name === 'img') shownHere.add(attrs?.get('alt') ?? ''); // inline, as shown: "v<img alt=''>iagra" reads "viagra"
+    if (name === 'input' && !HIDDEN_INPUTS.has((attrs?.get('type') ?? 'text').toLowerCase())) shownHere.add(` ${attrs?.get('value') ?? ''} `);
     if (name === 'a') {
+      closeLink();
       const href = attrs?.get('href')?.trim();
       // ("<a/>" opens a link too: HTML ignores the self-closing mark on non-void elements)
-      if (href && !href.startsWith('#') && links.length < MAX_OPEN_LINKS) links.push({ href, start: out.text.length });
+      if (href && !href.startsWith('#')) {
+        link = { href };
+        out.capture = '';
+        out.captureMax = href.length + 8;
+      }
     }
   }
+  closeLink(); // a link never closed still has its target
   if (targets.length > 0) {
     out.br();
     out.add(targets.map((t) => `[${t}]`).join(' '));
+  }
+  if (hiddenOut.text.length > 0) {
+    out.br();
+    out.add(hiddenOut.text);
   }
   return out.text;
 }

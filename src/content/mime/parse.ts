@@ -38,11 +38,23 @@ export interface ParseOptions {
 /** Identical text leaves remembered per (type, charset, length) — compared byte for byte (see emitLeaf). */
 const TEXT_MEMO_PER_KEY = 8;
 
+/**
+ * A text decoded from `bytes`. `enough`: it holds more characters than the caller reads, or `bytes` is
+ * the widest window: a longer part starting with the same bytes would stop there too. Otherwise the
+ * text serves only a part whose whole body is `bytes` (a longer one must decode further).
+ */
+interface MemoText {
+  bytes: Buffer;
+  text: string;
+  cut?: string;
+  enough: boolean;
+}
+
 interface Ctx {
   /** Characters of each plain (non-HTML) text leaf the caller reads (Infinity: up to maxTextBytes). */
   plainTextChars: number;
   /** Decoded text of text leaves already converted in this message, by type, charset and bytes (+ what HTML conversion cut). */
-  textMemo: Map<string, { bytes: Buffer; text: string; cut?: string }[]>;
+  textMemo: Map<string, MemoText[]>;
   config: MimeConfig;
   sink: HitSink;
   parts: ContentPart[];
@@ -60,8 +72,10 @@ interface Ctx {
   alternatives: number;
   /** Bytes BinHex run-length expansion produced so far (bounded by config.maxEmbeddedScanBytes). */
   binhexBytes: number;
-  /** In the bare-CR reading: the first reading's parts (a leaf equal to one of them needs no text). */
-  firstReading?: readonly ContentPart[];
+  /** In the bare-CR reading: whether the first reading has this part (then it needs no text and is dropped). */
+  sameAsFirst?: (part: ContentPart) => boolean;
+  /** Charset each text leaf was decoded with (both readings share it). */
+  charsets: WeakMap<ContentPart, string>;
 }
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -100,7 +114,7 @@ export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = fal
   const ctx: Ctx = {
     plainTextChars: plainTextChars ?? Infinity,
     config, sink, parts: [], entities: 0, stopped: false, depthHit: false, encrypted: false, signed: false,
-    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(), binhexBytes: 0,
+    seen: new Set(), bufIds: new WeakMap(), nextBufId: 0, smtputf8, alternatives: 0, textMemo: new Map(), binhexBytes: 0, charsets: new WeakMap(),
   };
   let headers: HeaderField[] = [];
   let subject = '';
@@ -153,7 +167,7 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   const quiet = new HitSink({ ...config });
   const c2: Ctx = {
     ...ctx, sink: quiet, parts: [], entities: 0, stopped: false, depthHit: false, seen: new Set(), bufIds: new WeakMap(), nextBufId: 0,
-    firstReading: ctx.parts,
+    sameAsFirst: firstReadingIndex(ctx),
   };
   const top = readHeaderBlock(alt, 0, alt.length);
   parseEntity(alt, 0, alt.length, 1, '', c2, [], 'text/plain', top);
@@ -163,7 +177,7 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   for (const p of c2.parts) {
     // a part both readings find (same names and type; bytes differing only where a bare CR became LF)
     // is the same part; a name or type only this reading shows makes it a part of its own
-    if (p.content.length === 0 || ctx.parts.some((q) => sameCrReadingPart(q, p))) continue;
+    if (p.content.length === 0 || c2.sameAsFirst!(p)) continue;
     if (ctx.parts.length >= config.mimeParts.limit) break;
     ctx.parts.push({ ...p, path: `cr:${p.path}` });
     added++;
@@ -174,10 +188,44 @@ function crReading(raw: Buffer, config: MimeConfig, smtputf8: boolean, ctx: Ctx)
   }
 }
 
-/** A bare-CR-reading part `alt` that the first reading has as `orig`: same type and names, same bytes but for CR read as LF. */
-function sameCrReadingPart(orig: ContentPart, alt: ContentPart): boolean {
-  return orig.contentType === alt.contentType && alt.names.every((n) => orig.names.includes(n)) && sameButCrAsLf(orig.content, alt.content);
+/**
+ * "Does the first reading have this bare-CR-reading part?" — same type, charset and names, same bytes
+ * but for CR read as LF. The first reading's parts are indexed once by a digest of their bytes with
+ * every CR taken as LF (equal for any such pair), so each part is compared with its few candidates
+ * only, and each answer is kept (a part is asked twice: before its text is decoded, and when added).
+ */
+function firstReadingIndex(ctx: Ctx): (part: ContentPart) => boolean {
+  const digest = (b: Buffer): string => {
+    const h = createHash('sha1');
+    let from = 0;
+    for (let cr = b.indexOf(13); cr >= 0; cr = b.indexOf(13, from)) {
+      h.update(b.subarray(from, cr));
+      h.update(LF);
+      from = cr + 1;
+    }
+    h.update(b.subarray(from));
+    return `${b.length}:${h.digest('base64')}`;
+  };
+  const index = new Map<string, ContentPart[]>();
+  for (const q of ctx.parts) {
+    const k = digest(q.content);
+    const list = index.get(k);
+    if (list) list.push(q);
+    else index.set(k, [q]);
+  }
+  const answers = new WeakMap<ContentPart, boolean>();
+  return (alt) => {
+    let same = answers.get(alt);
+    if (same === undefined) {
+      same = (index.get(digest(alt.content)) ?? []).some((orig) =>
+        orig.contentType === alt.contentType && (ctx.charsets.get(orig) ?? '') === (ctx.charsets.get(alt) ?? '') &&
+        alt.names.every((n) => orig.names.includes(n)) && sameButCrAsLf(orig.content, alt.content));
+      answers.set(alt, same);
+    }
+    return same;
+  };
 }
+const LF = Buffer.from([10]);
 
 /** `alt` equals `orig` except that some CR bytes of `orig` are LF in `alt` (the CR reading's only change). */
 export function sameButCrAsLf(orig: Buffer, alt: Buffer): boolean {
@@ -690,7 +738,8 @@ function emitLeaf(
     if (tt) part.trueType = tt;
     let text: string | undefined;
     // (a leaf of the bare-CR reading that the first reading has too is dropped below: no text needed)
-    if (isText && !isMessage && !ctx.firstReading?.some((q) => sameCrReadingPart(q, part))) {
+    if (charset !== undefined) ctx.charsets.set(part, charset);
+    if (isText && !isMessage && !ctx.sameAsFirst?.(part)) {
       // plain text the caller reads only in part: first as many bytes as characters wanted plus an
       // eighth (UTF-8 gives at most one character per byte; binary read as text about one), then three
       // times as many, then the full window, each only when the one before gave too few characters
@@ -699,7 +748,8 @@ function emitLeaf(
       // identical text leaves (a message can repeat one part hundreds of times) are converted once
       // (readings of one part — bare-CR, lenient multipart — often decode to the very same bytes too)
       const memoKey = (bytes: Buffer): string => `${type}\0${charset ?? ''}\0${bytes.length}`;
-      const memoOf = (bytes: Buffer) => ctx.textMemo.get(memoKey(bytes))?.find((m) => m.bytes.equals(bytes));
+      const memoOf = (bytes: Buffer) =>
+        ctx.textMemo.get(memoKey(bytes))?.find((m) => (m.enough || m.bytes.length === r.data.length) && m.bytes.equals(bytes));
       let known = memoOf(slice);
       const widths = [3 * ctx.plainTextChars, config.maxTextBytes];
       for (let w = 0; known === undefined && w < widths.length && slice.length < r.data.length; w++) {
@@ -721,6 +771,7 @@ function emitLeaf(
           slice = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes, wider));
           text = decodeCharset(slice, charset);
         }
+        const decodedLength = text.length;
         if (type === 'text/html') {
           const converted = htmlToTextReport(text);
           text = converted.text;
@@ -729,14 +780,18 @@ function emitLeaf(
         // not NFKC-normalised here: each consumer normalises what it scans (content rules cut to
         // maxTextChars first, data leak only outbound), so a big text is not normalised in full for nothing
         part.text = text;
-        const entry: { bytes: Buffer; text: string; cut?: string } = { bytes: slice, text: part.text };
+        const entry: MemoText = { bytes: slice, text: part.text, enough: decodedLength > ctx.plainTextChars + 4 || slice.length >= config.maxTextBytes };
         if (htmlCut !== undefined) entry.cut = htmlCut;
         const memoList = ctx.textMemo.get(memoKey(slice));
         if (!memoList) ctx.textMemo.set(memoKey(slice), [entry]);
         else if (memoList.length < TEXT_MEMO_PER_KEY) memoList.push(entry);
       }
       const cuts: string[] = [];
-      if (slice.length < r.data.length) cuts.push(`text cut at ${slice.length} of ${r.data.length} bytes (content.mime.maxTextBytes)`);
+      if (slice.length < r.data.length) {
+        cuts.push(slice.length >= config.maxTextBytes
+          ? `text cut at ${slice.length} of ${r.data.length} bytes (content.mime.maxTextBytes)`
+          : `text decoded to ${slice.length} of ${r.data.length} bytes (the first ${ctx.plainTextChars} characters, all the content rules read)`);
+      }
       if (htmlCut !== undefined) cuts.push(htmlCut);
       if (cuts.length > 0) part.textTruncated = cuts.join('; ');
       if (/-----BEGIN PGP MESSAGE-----/.test(part.text)) ctx.encrypted = true;
