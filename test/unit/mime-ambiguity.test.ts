@@ -187,3 +187,21 @@ test('ordinary mail with nested multiparts raises no hit', async () => {
   assert.deepEqual(m.hits, []);
   assert.deepEqual(m.parts.map((p) => p.path), ['1.1', '1.2', '2']);
 });
+
+test('bare CR that hides a charset: the CR reading keeps its part (its text differs)', async () => {
+  const raw = Buffer.from(['From: a@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0',
+    'X-A: b\rContent-Type: text/plain; charset=utf-7', 'Content-Type: text/plain; charset=us-ascii', '', '+AHYAaQBhAGcAcgBh- now', ''].join('\r\n'), 'latin1');
+  const m = await parseMessage(raw);
+  assert.equal(hit(m, 'mime.ambiguous.bare-cr')?.action, 'score');
+  assert.ok(m.parts.some((p) => p.path.startsWith('cr:') && /viagra now/.test(p.text ?? '')), JSON.stringify(m.parts.map((p) => [p.path, p.text])));
+});
+
+test('a text remembered from a short part is not reused for a longer part that starts the same', async () => {
+  const { parseMessageSync } = await import('../../src/content/mime/parse.js');
+  const { mimeConfigSchema } = await import('../../src/content/mime/config.js');
+  const a = `${'ж'.repeat(64)}x`; // 129 bytes: exactly the first decode window for 100 characters
+  const raw = Buffer.from(['From: a@example.com', 'Date: Thu, 3 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=b', '',
+    '--b', 'Content-Type: text/plain; charset=utf-8', '', a, '--b', 'Content-Type: text/plain; charset=utf-8', '', `${a} buy viagra now`, '--b--', ''].join('\r\n'), 'utf8');
+  const m = parseMessageSync(raw, mimeConfigSchema.parse(undefined), false, 100);
+  assert.ok(m.parts.some((p) => /buy viagra now/.test(p.text ?? '')), JSON.stringify(m.parts.map((p) => p.text)));
+});

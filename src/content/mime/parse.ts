@@ -138,11 +138,13 @@ export function parseMessageSync(raw: Buffer, config: MimeConfig, smtputf8 = fal
 /** True for a part that comes from an alternative reading (path markers "~", "[r", "cr:"). */
 const isAlternative = (p: ContentPart): boolean => /~|\[r\d|^cr:/.test(p.path);
 
-/** Drops parts of alternative readings that repeat a part already present (same type, names and bytes). */
+/** Drops parts of alternative readings that repeat a part already present (same type, names, bytes and text). */
 function dedupeAlternatives(parts: ContentPart[]): ContentPart[] {
   if (!parts.some(isAlternative)) return parts;
+  // the text too: the same bytes read in another charset are another text to check
   const key = (p: ContentPart): string =>
-    `${p.contentType}\0${p.names.join('\0')}\0${p.origin}\0${createHash('sha1').update(p.content).digest('hex')}`;
+    `${p.contentType}\0${p.names.join('\0')}\0${p.origin}\0${createHash('sha1').update(p.content).digest('hex')}\0` +
+    (p.text === undefined ? '-' : createHash('sha1').update(p.text).digest('hex'));
   const seen = new Set<string>();
   const out: ContentPart[] = [];
   for (const p of parts) if (!isAlternative(p)) seen.add(key(p));
