@@ -160,6 +160,23 @@ test('a listed entry whose directory record stretches its size over a hidden ent
   assert.ok(r.parts.some((p) => p.names[0] === 'report.txt' && p.content.toString().startsWith('quarterly report')));
 });
 
+test('a stored entry stretched over a hidden entry, and a hidden entry with an odd version: found; bent sizes fail the CRC', () => {
+  const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100, 4)]);
+  const z = B.zip([{ name: 'readme.txt', data: 'hello readme', method: 0 }, { name: 'evil.exe', data: exe, unlisted: true, method: 0 }]);
+  const cd = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  const localData = 30 + z.readUInt16LE(26) + z.readUInt16LE(28);
+  z.writeUInt32LE(cd - localData, cd + 20); // central compressed size
+  z.writeUInt32LE(cd - localData, cd + 24); // and size
+  const r = expandArchives([part({ content: z })]);
+  assert.ok(rulesOf(r.hits).includes('archive.hidden-entry'), JSON.stringify(r.hits));
+  assert.ok(r.hits.some((h) => h.rule === 'archive.unchecked' && /CRC mismatch/.test(h.detail)));
+  assert.ok(r.parts.some((p) => p.names[0] === 'evil.exe' && p.content.equals(exe)));
+  // "version needed" in the hidden local header is not a reason to skip it
+  const odd = B.zip([{ name: 'a.txt', data: 'a' }, { name: 'evil.exe', data: exe, unlisted: true }]);
+  odd.writeUInt16LE(0xff14, odd.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 10) + 4);
+  assert.ok(rulesOf(expandArchives([part({ content: odd })]).hits).includes('archive.hidden-entry'));
+});
+
 test('a zip "directory" name with data is a file: its content is checked', () => {
   const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100, 2)]);
   const r = expandArchives([part({ content: B.zip([{ name: 'photos/', data: exe }, { name: 'empty/', data: '' }]) })]);

@@ -4,6 +4,7 @@
 // sizes, ratio, depth) and actual output is capped while decompressing (zlib maxOutputLength,
 // 7-Zip write hook), so a bomb yields `archive.unchecked`, never an OOM or a crash. Formats we
 // cannot open yield `archive.unsupported`. Never throws.
+import * as zlib from 'node:zlib';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import type { RuleAction, RuleHit } from '../../policy/types.js';
 import type { ContentPart } from '../types.js';
@@ -197,11 +198,14 @@ function hasOverlap(buf: Buffer, files: Array<{ localOffset: number; compressedS
   return false;
 }
 
+/** zlib.crc32 (Node 20.15+); absent on older 20.x, where the CRC is not checked. */
+const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+
 function inflateZipEntry(
   ctx: Ctx,
   part: ContentPart,
   buf: Buffer,
-  e: { name: string; method: number; size: number; compressedSize: number; localOffset: number },
+  e: { name: string; method: number; size: number; compressedSize: number; localOffset: number; crc?: number },
   dataEnds?: Map<number, number>,
 ): Buffer | undefined {
   const { config, budget } = ctx;
@@ -233,7 +237,9 @@ function inflateZipEntry(
   let out: Buffer;
   if (e.method === 0) {
     out = Buffer.from(data);
-    dataEnds?.set(lo, end);
+    // a stored entry's real length is what its local header says, when that is shorter
+    const localSize = buf.readUInt32LE(lo + 18);
+    dataEnds?.set(lo, localSize > 0 && localSize < e.compressedSize ? start + localSize : end);
   } else if (e.method === 8) {
     try {
       const r = inflateRawSync(data, { maxOutputLength: Math.max(1, e.size), info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
@@ -250,6 +256,9 @@ function inflateZipEntry(
   }
   if (out.length !== e.size) {
     hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: ${out.length} bytes, declared ${e.size}`);
+  } else if (e.crc !== undefined && crc32 !== undefined && crc32(out) !== e.crc) {
+    // the bytes read are not the member the archive describes (sizes bent to cover other data)
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: CRC mismatch`);
   }
   budget.inflated += out.length;
   return out;

@@ -11,6 +11,8 @@ export interface ZipDirEntry {
   compressedSize: number;
   size: number;
   localOffset: number;
+  /** CRC-32 of the uncompressed data (undefined when not known: a local header with a data descriptor). */
+  crc?: number;
   encrypted: boolean;
   directory: boolean;
 }
@@ -107,6 +109,7 @@ export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipDirector
       compressedSize,
       size,
       localOffset: localOffset + base,
+      crc: buf.readUInt32LE(p + 16),
       encrypted: (flags & 1) !== 0,
       // a "directory" name with data is a file to extractors that write it: its data is checked
       directory: (name.endsWith('/') || name.endsWith('\\')) && size === 0,
@@ -155,8 +158,11 @@ export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64, d
   for (const e of dir.entries) {
     const lo = e.localOffset;
     if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
-    // where the entry's data really ends when it was read (a stretched compressed size covers nothing)
-    covered.push([lo, dataEnds?.get(lo) ?? lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
+    // where the entry's data really ends when it was inflated; otherwise the smaller of the local and the
+    // central compressed size (a size stretched in one of them covers nothing the other does not claim)
+    const localSize = buf.readUInt32LE(lo + 18);
+    const claimed = localSize > 0 && localSize !== 0xffffffff ? Math.min(localSize, e.compressedSize) : e.compressedSize;
+    covered.push([lo, dataEnds?.get(lo) ?? lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + claimed]);
   }
   covered.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [];
@@ -179,15 +185,16 @@ export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64, d
     // a plausible header only (the signature bytes also occur in code, e.g. a self-extractor's stub)
     const nameLen = buf.readUInt16LE(p + 26);
     if (nameLen === 0 || nameLen > 1024 || p + 30 + nameLen > dir.centralStart) continue;
-    if (buf[p + 5]! > 0x0a || !PLAUSIBLE_METHODS.has(buf.readUInt16LE(p + 8))) continue;
+    // (no "version needed" check: streaming extractors ignore it)
+    if (!PLAUSIBLE_METHODS.has(buf.readUInt16LE(p + 8))) continue;
     const flags = buf.readUInt16LE(p + 6);
     const raw = buf.subarray(p + 30, p + 30 + nameLen);
-    if (raw.some((b) => b < 0x20)) continue;
     const name = (flags & 0x800) !== 0 ? raw.toString('utf8') : decodeCp437ish(raw);
     const size = buf.readUInt32LE(p + 22);
     out.push({
       name, nameLatin1: raw.toString('latin1'), flags, method: buf.readUInt16LE(p + 8),
       compressedSize: buf.readUInt32LE(p + 18), size, localOffset: p, encrypted: (flags & 1) !== 0,
+      ...((flags & 8) === 0 ? { crc: buf.readUInt32LE(p + 14) } : {}),
       directory: (name.endsWith('/') || name.endsWith('\\')) && size === 0,
     });
   }
