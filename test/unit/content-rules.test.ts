@@ -57,6 +57,10 @@ test('NFKC: fullwidth letters match; invisible characters inside a word do not h
   const check = checkFor('rules:\n  - id: pharma\n    words: [viagra]\n');
   assert.equal((await check.run(message([], { subject: 'ＶＩＡＧＲＡ now' }), ENV)).length, 1);
   assert.equal((await check.run(message([], { subject: 'v\u200Bi\u00ADagra' }), ENV)).length, 1);
+  // variation selectors, Mongolian selectors, U+2065, tag characters and supplementary variation selectors
+  for (const c of ['\uFE0F', '\u180B', '\u2065', '\u{E0041}', '\u{E0100}']) {
+    assert.equal((await check.run(message([], { subject: `vi${c}agra` }), ENV)).length, 1, JSON.stringify(c));
+  }
   // the rule's own words are NFKC-normalised too
   const fw = checkFor('rules:\n  - id: fw\n    words: [ｃａｓｉｎｏ]\n');
   assert.equal((await fw.run(message([], { subject: 'best Casino' }), ENV)).length, 1);

@@ -4,7 +4,10 @@
 
 import { isAsciiString } from '../ascii.js';
 
-const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/g;
+// (variation selectors, Mongolian free variation selectors, tag characters U+E0000-E007F and variation
+// selectors U+E0100-E01EF too: shown as nothing, so "vi\uFE0Fagra" reads "viagra")
+const INVISIBLE =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDC7F\uDD00-\uDDEF]/g;
 
 export function prepareText(s: string, maxChars: number): string {
   let cut = s.length > maxChars ? s.slice(0, maxChars) : s;
