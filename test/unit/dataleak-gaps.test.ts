@@ -217,3 +217,16 @@ test('dataleak.incomplete has its own reply: 5.7.x when rejected, 4.x.x when tem
   assert.equal(budgetTemp!.action, 'tempfail');
   assert.equal(replyFor(budgetTemp!).code, 451);
 });
+
+test('order-number lists (3-7-7, Amazon style) are not card numbers; 14- and 16-digit Diners cards still are', () => {
+  const orders: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const a = String(1000000 + ((i * 7919) % 9000000)).padStart(7, '0');
+    const b = String(1000000 + ((i * 104729) % 9000000)).padStart(7, '0');
+    orders.push(`30${i % 6}-${a}-${b}`);
+  }
+  assert.deepEqual(cards(orders.join('\n')), []);
+  const diners14 = `3056930902590${luhnCheckDigit('3056930902590')}`;
+  const diners16 = `360000000000000${luhnCheckDigit('360000000000000')}`;
+  assert.deepEqual(cards(`card ${diners14} and ${diners16}`), [diners14, diners16]);
+});

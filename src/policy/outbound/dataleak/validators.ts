@@ -55,10 +55,12 @@ export const IIN_RULES: readonly IinRule[] = [
   R('discover', 644, 649, L16_19),
   R('discover', 65, 65, L16_19),
   R('jcb', 3528, 3589, L16_19),
-  R('diners', 300, 305, [14, 15, 16, 17, 18, 19]),
-  R('diners', 3095, 3095, [14, 15, 16, 17, 18, 19]),
-  R('diners', 36, 36, [14, 15, 16, 17, 18, 19]),
-  R('diners', 38, 39, [14, 15, 16, 17, 18, 19]),
+  // Diners Club cards are issued with 14 or 16 digits; allowing 15/17-19 made 17-digit order numbers
+  // ("302-1234567-1234567", Amazon's 3-7-7 shape) count as cards
+  R('diners', 300, 305, [14, 16]),
+  R('diners', 3095, 3095, [14, 16]),
+  R('diners', 36, 36, [14, 16]),
+  R('diners', 38, 39, [14, 16]),
   R('unionpay', 62, 62, L16_19),
   R('maestro', 5018, 5018, [13, 14, 15, 16, 17, 18, 19]),
   R('maestro', 5020, 5020, [13, 14, 15, 16, 17, 18, 19]),
