@@ -12,7 +12,7 @@ import { ibanCheckDigits, luhnCheckDigit, luhnValid } from '../../src/policy/out
 import { parseMessage } from '../../src/content/mime/parse.js';
 import { replyFor } from '../../src/policy/verdict.js';
 import type { ContentPart, ParsedMessage } from '../../src/content/types.js';
-import { config } from '../fixtures/outbound/helpers.js';
+import { config, cardList as sharedCardList } from '../fixtures/outbound/helpers.js';
 
 const cards = (t: string): string[] => {
   const out: string[] = [];
@@ -30,14 +30,7 @@ const textPart = (text: string): ContentPart => ({
 });
 const msg = (parts: ContentPart[]): ParsedMessage => ({ headers: [], subject: '', parts, hits: [], encrypted: false, signed: false });
 
-function cardList(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const partial = `4${String(300000000000000 + i * 104729).padStart(14, '0')}`.slice(0, 15);
-    out.push(partial + luhnCheckDigit(partial));
-  }
-  return out;
-}
+const cardList = (n: number): string[] => sharedCardList(n, '4', 300000000000000, 104729);
 const groups = (c: string): string[] => c.match(/.{1,4}/g)!;
 const perDigit = (c: string, mark: string): string => [...c].map((d) => d + mark).join('');
 

@@ -5,23 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDataLeakCheck } from '../../src/policy/outbound/dataleak/check.js';
-import { luhnCheckDigit } from '../../src/policy/outbound/dataleak/validators.js';
 import { parseMessage } from '../../src/content/mime/parse.js';
 import { htmlToTextReport } from '../../src/content/mime/extract.js';
 import { mimeConfigSchema } from '../../src/content/mime/config.js';
 import type { ContentPart, ParsedMessage } from '../../src/content/types.js';
-import { config } from '../fixtures/outbound/helpers.js';
+import { config, cardList as sharedCardList } from '../fixtures/outbound/helpers.js';
 
 const env = { direction: 'outbound' as const, sender: 'a@example.com', recipients: ['b@example.org'], raw: Buffer.alloc(0) };
 
-function cardList(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const partial = `5${String(100000000000000 + i * 7919).padStart(14, '0')}`.slice(0, 15);
-    out.push(partial + luhnCheckDigit(partial));
-  }
-  return out;
-}
+const cardList = (n: number): string[] => sharedCardList(n, '5', 100000000000000, 7919);
 
 function message(contentType: string, body: string): Buffer {
   return Buffer.from(

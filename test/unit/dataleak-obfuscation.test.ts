@@ -11,7 +11,7 @@ import { decodeUtf16, digitValue, foldForScan, utf16Encoding, utf16TextRuns } fr
 import { scanCards, scanIbans, scanSsns } from '../../src/policy/outbound/dataleak/scan.js';
 import { ibanCheckDigits, luhnCheckDigit, luhnValid } from '../../src/policy/outbound/dataleak/validators.js';
 import type { ContentPart, ParsedMessage } from '../../src/content/types.js';
-import { config } from '../fixtures/outbound/helpers.js';
+import { config, cardList as sharedCardList } from '../fixtures/outbound/helpers.js';
 
 /** What the check does: fold, then scan. */
 function found(scan: (t: string, f: (v: string) => void) => void, text: string): string[] {
@@ -146,14 +146,7 @@ test('property: random digit strings failing Luhn are not found, however written
 
 // ---------------------------------------------------------------- through the check, UTF-16 files
 
-function cardList(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const partial = `4${String(200000000000000 + i * 104729).padStart(14, '0')}`.slice(0, 15);
-    out.push(partial + luhnCheckDigit(partial));
-  }
-  return out;
-}
+const cardList = (n: number): string[] => sharedCardList(n, '4', 200000000000000, 104729);
 
 function attachment(path: string, content: Buffer, extra: Partial<ContentPart> = {}): ContentPart {
   return { path, origin: 'mime', contentType: 'application/octet-stream', names: ['cards.csv'], content, isAttachment: true, depth: 1, ...extra };
