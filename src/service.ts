@@ -12,6 +12,7 @@ import { buildModules, type BuildOptions, type ModuleSet } from './policy/module
 import { setMessageMemoryBudget } from './policy/message-buffer.js';
 import { FactoryGeneration } from './server/generation.js';
 import { CounterStoreKeeper, createCounterStore } from './state/index.js';
+import { sessionErrorAction } from './policy/config.js';
 
 export interface ServiceOptions {
   config: PosternConfig;
@@ -56,9 +57,6 @@ export async function buildRuntime(config: PosternConfig, logger: Logger, observ
 }
 
 /** The session-level answer for a failed or timed-out step ("quarantine" cannot be said there: tempfail). */
-function sessionErrorAction(config: PosternConfig): 'tempfail' | 'reject' {
-  return config.policy.errorAction === 'reject' ? 'reject' : 'tempfail';
-}
 
 export class PosternService {
   private server: MilterServer | undefined;
@@ -110,7 +108,7 @@ export class PosternService {
     }
     const generation = new FactoryGeneration(runtime.engine, {
       label: String(++this.generations),
-      errorAction: sessionErrorAction(config),
+      errorAction: sessionErrorAction(config.policy),
       dispose: () => runtime.modules.dispose(),
       log: logger,
     });
@@ -138,7 +136,7 @@ export class PosternService {
         },
         onTimeout: (kind) => this.options.observer?.connectionTimedOut?.(kind),
         // fallback only: each session answers with the error action of the policy it started under
-        errorAction: sessionErrorAction(this.config),
+        errorAction: sessionErrorAction(this.config.policy),
         highWaterBytes: s.highWaterBytes,
       },
       logger,

@@ -14,6 +14,7 @@ import type { MilterHandler, StepAnswer } from '../server/handler.js';
 import type { RuleHit, Stage } from '../policy/types.js';
 import type { PosternConfig } from '../config/schema.js';
 import { envelopeFromHeaders, splitMessage } from './scan-input.js';
+import { sessionErrorAction } from '../policy/config.js';
 
 export type ScanVerdict = 'accept' | 'reject' | 'tempfail' | 'discard' | 'quarantine';
 
@@ -156,7 +157,7 @@ export async function scanMessage(
   let inMessage = false;
   try {
     const ask = async (code: number, stage: string, run: () => StepAnswer | Promise<StepAnswer>, timeoutMs: number): Promise<FilterReply | undefined> => {
-      const answer = await call(handler, stage, run, timeoutMs, config.policy.errorAction === 'reject' ? 'reject' : 'tempfail');
+      const answer = await call(handler, stage, run, timeoutMs, sessionErrorAction(config.policy));
       if (!expectsReply(code, protocol)) return undefined;
       if (code === Cmd.BODYEOB) collectModifications(answer.modifications ?? [], result);
       return answer.final;

@@ -1,7 +1,7 @@
 // The effective config as YAML with each key's reason as a comment above it (`postern show-config`).
 // The reasons are the schema's `.describe()` texts, the same ones docs/CONFIG.md is generated from
 // (src/config/reference.ts), so the printed file and the reference cannot disagree. Pure: returns text.
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { Document, isMap, isScalar, type Node } from 'yaml';
 import { configReference } from './reference.js';
 
 const WIDTH = 100;
@@ -47,9 +47,8 @@ export function commentedYaml(config: unknown): string {
         if (reason && isScalar(pair.key)) (pair.key as Node).commentBefore = wrap(reason, at.length * 2);
         visit(pair.value, path);
       }
-    } else if (isSeq(node)) {
-      // list items (user dictionaries, DNSBL zones...) are values, not documented keys
     }
+    // (list items — user dictionaries, DNSBL zones... — are values, not documented keys)
   };
   visit(doc.contents, []);
   return doc.toString({ lineWidth: 0 });

@@ -59,3 +59,11 @@ export const policyConfigSchema = z
   })
   .prefault({});
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+
+/**
+ * The answer for a whole step that fails or times out: the configured error action where a milter
+ * reply can carry it (quarantine exists only at end of message, so it answers tempfail there).
+ */
+export function sessionErrorAction(policy: Pick<PolicyConfig, 'errorAction'>): 'tempfail' | 'reject' {
+  return policy.errorAction === 'reject' ? 'reject' : 'tempfail';
+}

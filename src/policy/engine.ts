@@ -5,7 +5,7 @@
 import { Action, MacroStage, Proto, formatReplyText, type FilterReply, type Wanted } from '../../codec/index.js';
 import type { ConnectInfo, HandlerFactory, MilterHandler, SessionEnvironment, StepAnswer } from '../server/handler.js';
 import type { Logger } from '../log/logger.js';
-import type { PolicyConfig } from './config.js';
+import { sessionErrorAction, type PolicyConfig } from './config.js';
 import { MessageBuffer } from './message-buffer.js';
 import { HitPolicy, replyFor, type Verdict } from './verdict.js';
 import { formatTrace } from './trace.js';
@@ -126,6 +126,8 @@ class EngineSession implements MilterHandler {
   private readonly log: Logger;
   private readonly facts: SessionFacts;
   private message: MessageFacts = newMessage();
+  /** Bumped when the session gives a step up (timeout, failure): that step's late result is dropped. */
+  private stepEpoch = 0;
   /** Hits of the connection (connect, helo, unknown): they count for every message of the session. */
   private sessionHits: RuleHit[] = [];
   /** Hits of the current message (mail .. eom), excluding per-recipient refusals. */
@@ -170,11 +172,13 @@ class EngineSession implements MilterHandler {
    * Ask every module that implements `stage`; a throwing module becomes an error-action hit.
    * A step whose message was aborted while it ran (the session timed it out, answered the error
    * action and moved on, or the connection ended) returns nothing and changes nothing: its hits,
-   * header and recipient changes belong to no later message.
+   * header and recipient changes belong to no later message. The same holds for a step the session
+   * gave up on (timed out and answered with the error action) within the same message.
    */
   private async run(stage: Stage, call: (m: PolicyModule) => StageResult | Promise<StageResult> | undefined): Promise<RuleHit[]> {
     const started = performance.now();
     const message = this.message;
+    const epoch = this.stepEpoch;
     const skipped = (l: PolicyModule['layer']): boolean => this.acceptedLayers.has(l) || this.messageAcceptedLayers.has(l);
     const active = this.modules.filter((m) => !skipped(m.layer) || m.layer === 'content');
     // an accept at MAIL or later ends with its message: the next message of the session is checked again
@@ -190,8 +194,8 @@ class EngineSession implements MilterHandler {
         }
       }),
     );
-    if (this.message !== message) {
-      this.log.warn({ session: this.facts.sessionId, stage }, 'policy step finished after its message ended; result dropped');
+    if (this.message !== message || this.stepEpoch !== epoch) {
+      this.log.warn({ session: this.facts.sessionId, stage }, 'policy step finished after it was given up; result dropped');
       return [];
     }
     const hits: RuleHit[] = [];
@@ -266,7 +270,10 @@ class EngineSession implements MilterHandler {
       },
     };
     message.attemptedRecipients++;
+    const epoch = this.stepEpoch;
     const hits = await this.run('rcpt', (m) => m.rcpt?.({ ...this.context(), rcpt }));
+    // given up meanwhile (see run): the session answered already; this recipient is not added
+    if (this.message !== message || this.stepEpoch !== epoch) return { final: { type: sessionErrorAction(this.policy) } };
     const answer = this.answer(hits);
     if (answer === CONTINUE) {
       message.recipients.push(rcpt); // the message this RCPT belonged to (see run)
@@ -325,9 +332,10 @@ class EngineSession implements MilterHandler {
     this.message.queueId ??= this.env.macro('i');
     const source = this.ensureBuffer();
     const message = this.message;
+    const epoch = this.stepEpoch;
     const eomHits = await this.run('eom', (m) => m.eom?.({ ...this.context(), source }));
-    // Aborted meanwhile (see run): the session already answered; never decide on the next message's facts.
-    if (this.message !== message) return { final: { type: this.policy.errorAction === 'reject' ? 'reject' : 'tempfail' } };
+    // Aborted or given up meanwhile (see run): the session already answered; never decide on other facts.
+    if (this.message !== message || this.stepEpoch !== epoch) return { final: { type: sessionErrorAction(this.policy) } };
     this.messageHits.push(...eomHits);
     if (this.message.sender === undefined) {
       // End of message without MAIL FROM: no MTA does this; never pass such a message unchecked.
@@ -360,7 +368,7 @@ class EngineSession implements MilterHandler {
           // A hold, a recipient removal or a header hiding the policy asked for cannot be carried
           // out: delivering anyway would pass the message without it. Answer the error action.
           this.log.error({ session: this.facts.sessionId }, 'a required modification is not allowed by the MTA; answering with the error action');
-          return { final: { type: this.policy.errorAction === 'reject' ? 'reject' : 'tempfail' } };
+          return { final: { type: sessionErrorAction(this.policy) } };
         }
         return { final: { type: 'accept' }, modifications: allowed };
       }
@@ -493,6 +501,7 @@ class EngineSession implements MilterHandler {
   }
 
   stepFailed(step: string, error: unknown): void {
+    this.stepEpoch++;
     this.failed = `${step}: ${error instanceof Error ? error.message : String(error)}`;
   }
 

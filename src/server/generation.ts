@@ -31,11 +31,6 @@ export class FactoryGeneration implements HandlerFactory {
     return this.options.label;
   }
 
-  /** Sessions using this generation now. */
-  get sessions(): number {
-    return this.users;
-  }
-
   /** True once dispose has started (resources released or being released). */
   get disposed(): boolean {
     return this.disposing !== undefined;

@@ -115,3 +115,20 @@ export async function startPostern(options: StartPosternOptions = {}): Promise<P
     },
   };
 }
+
+/**
+ * Config sections for a service under test that must not depend on DNS answers or clamd: local domain
+ * example.net, no reverse-DNS or sender-domain rules, content analysed in-thread with clamd off.
+ */
+export function offlineServiceConfig(dnsServer: string, dnsTimeoutMs: number): Record<string, unknown> {
+  return {
+    dns: { servers: [dnsServer], timeoutMs: dnsTimeoutMs, tries: 1 },
+    connection: {
+      localDomains: ['example.net'],
+      rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } },
+      sender: { domainMissing: { action: 'off' }, dnsTemp: { action: 'off' } },
+    },
+    outbound: { localDomains: ['example.net'] },
+    content: { workers: 0, clamd: { enabled: false } },
+  };
+}

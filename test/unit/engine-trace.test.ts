@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { FilterReply } from '../../codec/index.js';
 import { MilterServer } from '../../src/server/server.js';
 import { PolicyEngine } from '../../src/policy/engine.js';
-import { policyConfigSchema } from '../../src/policy/config.js';
+import { policyConfigSchema, type PolicyConfig } from '../../src/policy/config.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { PolicyModule } from '../../src/policy/types.js';
 import { connectMilter } from '../harness/mta.js';
@@ -15,19 +15,24 @@ after(async () => {
   for (const s of servers) await s.stop(100);
 });
 
+/** A real MilterServer on loopback running `modules` under `policy`; returns its address. */
+async function listen(policy: PolicyConfig, modules: PolicyModule[], maxConnections = 2000): Promise<string> {
+  const engine = new PolicyEngine({ policy, modules, logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
+  const server = new MilterServer(engine, {
+    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections, maxFrameLength: 1 << 20,
+    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
+  }, silentLogger());
+  servers.push(server);
+  return server.listen();
+}
+
 async function run(policy: Record<string, unknown>, modules: PolicyModule[], raw: string) {
   // the test modules' rules are "test.*", a family the config schema refuses: set the patterns after parsing
   const { monitor, disabled, ...rest } = policy as { monitor?: string[]; disabled?: string[] };
   const parsed = policyConfigSchema.parse(rest);
   if (monitor) parsed.monitor = monitor;
   if (disabled) parsed.disabled = disabled;
-  const engine = new PolicyEngine({ policy: parsed, modules, logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
-  const server = new MilterServer(engine, {
-    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 2000, maxFrameLength: 1 << 20,
-    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
-  }, silentLogger());
-  servers.push(server);
-  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  const mta = await connectMilter(await listen(parsed, modules), { timeoutMs: 5000 });
   await mta.negotiate();
   await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
   await mta.helo('client.example');
@@ -93,13 +98,7 @@ test('a forged trace header with white space before the colon is removed too', a
 });
 
 test('end of message without MAIL FROM is never accepted', async () => {
-  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [quarantining], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
-  const server = new MilterServer(engine, {
-    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 1, maxFrameLength: 1 << 20,
-    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
-  }, silentLogger());
-  servers.push(server);
-  const address = await server.listen();
+  const address = await listen(policyConfigSchema.parse({}), [quarantining], 1);
   const mta = await connectMilter(address, { timeoutMs: 5000 });
   await mta.negotiate();
   await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
@@ -113,13 +112,7 @@ test('end of message without MAIL FROM is never accepted', async () => {
 });
 
 test('a hold the MTA does not allow (no SMFIF_QUARANTINE offered) is never turned into a delivery', async () => {
-  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [quarantining], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
-  const server = new MilterServer(engine, {
-    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 10, maxFrameLength: 1 << 20,
-    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
-  }, silentLogger());
-  servers.push(server);
-  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  const mta = await connectMilter(await listen(policyConfigSchema.parse({}), [quarantining], 10), { timeoutMs: 5000 });
   await mta.negotiate({ version: 6, actions: 0x1ff & ~0x20, protocol: 0x1fffff });
   await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
   const r = await mta.sendMessage(Buffer.from('From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n'), { from: '<a@example.org>', rcpts: ['<b@example.test>'] });
@@ -135,13 +128,7 @@ test('a configured accept at MAIL skips its layer for that message only; the nex
     mail: (ctx) => (ctx.message.sender === 'vip@example.org' ? { hits: [{ rule: 'test.allow', action: 'accept', detail: 'allow-listed sender' }] } : { hits: [] }),
     rcpt: () => ({ hits: [{ rule: 'test.deny', action: 'reject', detail: 'refused' }] }),
   };
-  const engine = new PolicyEngine({ policy: policyConfigSchema.parse({}), modules: [layered], logger: silentLogger(), spoolThresholdBytes: 1 << 20, spoolDir: '' });
-  const server = new MilterServer(engine, {
-    listen: 'inet:0@127.0.0.1', unixMode: 0o660, maxConnections: 2000, maxFrameLength: 1 << 20,
-    timeouts: { connect: 5000, command: 5000, content: 5000, eom: 5000, idle: 60000 }, errorAction: 'tempfail', highWaterBytes: 4 << 20,
-  }, silentLogger());
-  servers.push(server);
-  const mta = await connectMilter(await server.listen(), { timeoutMs: 5000 });
+  const mta = await connectMilter(await listen(policyConfigSchema.parse({}), [layered]), { timeoutMs: 5000 });
   await mta.negotiate();
   await mta.connect('client.example', 'inet4', 25, '192.0.2.10');
   await mta.helo('client.example');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPostern, type PosternInstance } from '../harness/postern.js';
+import { offlineServiceConfig, startPostern, type PosternInstance } from '../harness/postern.js';
 import { connectMilter } from '../harness/mta.js';
 import { FIXTURES } from '../harness/paths.js';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
@@ -22,16 +22,9 @@ let postern: PosternInstance;
 
 function config(traceHeader: string): Record<string, unknown> {
   return {
-    dns: { servers: [dns.server], timeoutMs: 500, tries: 1 },
     // No DNS-based rule: under a loaded test machine a DNS timeout would tempfail a message, which
     // is right for the product but not what this test is about.
-    connection: {
-      localDomains: ['example.net'],
-      rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } },
-      sender: { domainMissing: { action: 'off' }, dnsTemp: { action: 'off' } },
-    },
-    outbound: { localDomains: ['example.net'] },
-    content: { workers: 0, clamd: { enabled: false } },
+    ...offlineServiceConfig(dns.server, 500),
     policy: { trace: { header: traceHeader } },
     server: { shutdownGraceMs: 2000 },
   };

@@ -17,6 +17,7 @@ import { capture, type Captured } from '../harness/log-capture.js';
 import { FIXTURES } from '../harness/paths.js';
 import { startDnsServer, type TestDnsServer } from '../harness/dns-server.js';
 import type { FilterReply } from '../../codec/index.js';
+import { offlineServiceConfig } from '../harness/postern.js';
 
 const RAW = readFileSync(path.join(FIXTURES, 'scan', 'messages', 'clean.eml'));
 const ENVELOPE = { from: '<alice@example.org>', rcpts: ['<bob@example.net>'] };
@@ -48,14 +49,7 @@ after(async () => {
 /** A full config from a partial one (as the YAML loader would build it). */
 function config(over: Record<string, unknown>): PosternConfig {
   const base = {
-    dns: { servers: [dns.server], timeoutMs: 1000, tries: 1 },
-    connection: {
-      localDomains: ['example.net'],
-      rdns: { missing: { action: 'off' }, mismatch: { action: 'off' } },
-      sender: { domainMissing: { action: 'off' }, dnsTemp: { action: 'off' } },
-    },
-    outbound: { localDomains: ['example.net'] },
-    content: { workers: 0, clamd: { enabled: false } },
+    ...offlineServiceConfig(dns.server, 1000),
     server: { listen: 'inet:0@127.0.0.1', shutdownGraceMs: 200 },
   };
   return configSchema.parse(merge(base, over));

@@ -30,13 +30,6 @@ export interface ExpandResult {
 /** Types we recognise as archives/containers but cannot open here (clamd may). */
 const UNSUPPORTED = new Set(['ace', 'arj', 'lzh', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
 
-/** Formats opened through 7-Zip (sevenzip.ts), with the name used in details. */
-const SEVEN_ZIP: Record<string, { format: SevenZipFormat; label: string }> = {
-  '7z': { format: '7z', label: '7z' },
-  xz: { format: 'xz', label: 'xz' },
-  bzip2: { format: 'bzip2', label: 'bzip2' },
-  cab: { format: 'cab', label: 'cab' },
-};
 
 interface Budget {
   inflated: number;
@@ -109,7 +102,7 @@ function openOne(ctx: Ctx, part: ContentPart, type: string): ContentPart[] | und
     case 'xz':
     case 'bzip2':
     case 'cab':
-      return openSevenZip(ctx, part, SEVEN_ZIP[type]!);
+      return openSevenZip(ctx, part, type);
     default:
       return undefined;
   }
@@ -198,6 +191,14 @@ function hasOverlap(buf: Buffer, files: Array<{ localOffset: number; compressedS
   return false;
 }
 
+/** Raw inflate that also says how many input bytes the deflate stream used (undefined if zlib does not tell). */
+function inflateRawWithLength(data: Buffer, maxOutputLength: number): { buffer: Buffer; consumed?: number } {
+  const r: unknown = inflateRawSync(data, { maxOutputLength, info: true });
+  if (Buffer.isBuffer(r)) return { buffer: r };
+  const { buffer, engine } = r as { buffer: Buffer; engine?: { bytesWritten?: unknown } };
+  return typeof engine?.bytesWritten === 'number' ? { buffer, consumed: engine.bytesWritten } : { buffer };
+}
+
 /** zlib.crc32 (Node 20.15+); absent on older 20.x, where the CRC is not checked. */
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
 
@@ -242,9 +243,9 @@ function inflateZipEntry(
     dataEnds?.set(lo, localSize > 0 && localSize < e.compressedSize ? start + localSize : end);
   } else if (e.method === 8) {
     try {
-      const r = inflateRawSync(data, { maxOutputLength: Math.max(1, e.size), info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      const r = inflateRawWithLength(data, Math.max(1, e.size));
       out = r.buffer;
-      dataEnds?.set(lo, start + r.engine.bytesWritten);
+      dataEnds?.set(lo, r.consumed === undefined ? end : start + r.consumed);
     } catch (err) {
       const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
       hit(ctx, 'unchecked', 'archive.unchecked', part, tooBig ? `${label} inflates beyond its declared ${e.size} bytes` : `${label}: corrupt deflate data`);
@@ -320,11 +321,12 @@ function strippedName(parentName: string, fallback: string): string[] {
  * 7z, xz, bzip2, cab through 7-Zip: list first and apply the guards to the declared sizes, then
  * extract with the writes capped (per member, and in total by budget, declared limit and ratio).
  */
-function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipFormat; label: string }): ContentPart[] {
+/** A format opened through 7-Zip (sevenzip.ts); its name is also the label in details. */
+function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): ContentPart[] {
   const { config, budget } = ctx;
   // A cab "file" with the directory attribute is a file to Windows: let 7-Zip write it as one.
-  const buf = kind.format === 'cab' ? cabWithoutDirectoryAttrs(part.content) : part.content;
-  const { format, label } = kind;
+  const buf = format === 'cab' ? cabWithoutDirectoryAttrs(part.content) : part.content;
+  const label = format;
   if (sevenZipStarting()) ctx.engineStarting = true;
   const down = sevenZipUnavailable();
   if (down) {
@@ -348,7 +350,11 @@ function openSevenZip(ctx: Ctx, part: ContentPart, kind: { format: SevenZipForma
   const single = format === 'xz' || format === 'bzip2';
   // Directories are entries without data (sevenzip.ts); whatever 7-Zip writes is still collected below.
   const files = listing.entries.filter((e) => !e.directory);
-  if (listing.entries.length === 0) return [];
+  if (listing.entries.length === 0) {
+    // an archive longer than an empty one that lists nothing, with no error: its contents were not seen
+    if (!listing.error && buf.length > 32) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: 7-Zip listed no entries`);
+    return [];
+  }
   // Guards on declared sizes, before anything is decompressed.
   const overCount = files.length > config.maxEntries;
   if (overCount) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} has ${files.length} entries (limit ${config.maxEntries})`);

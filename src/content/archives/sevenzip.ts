@@ -14,7 +14,6 @@ export interface SzEntry {
   path: string;
   /** Declared uncompressed size; undefined when the format does not declare it (bzip2). */
   size?: number;
-  packedSize?: number;
   encrypted: boolean;
   directory: boolean;
   link: boolean;
@@ -191,7 +190,6 @@ function parseListing(lines: string[]): SzEntry[] {
       link: / l/.test(attrs) || cur['Symbolic Link'] !== undefined,
     };
     if (size !== undefined) entry.size = size;
-    if (packed !== undefined) entry.packedSize = packed;
     entries.push(entry);
     cur = {};
   };

@@ -35,7 +35,7 @@ const BLOCK = 512;
 const META_MAX = 1024 * 1024;
 
 /** Octal (NUL/space terminated) or GNU base-256 number; NaN when unreadable or negative. */
-export function tarNumber(b: Buffer): number {
+function tarNumber(b: Buffer): number {
   if (b.length > 0 && (b[0]! & 0x80) !== 0) {
     if (b[0] === 0xff) return NaN; // negative base-256
     let n = b[0]! & 0x7f;
@@ -48,7 +48,7 @@ export function tarNumber(b: Buffer): number {
 }
 
 /** Header checksum matches (unsigned sum, or the signed sum some old tars wrote). */
-export function tarChecksumOk(h: Buffer): boolean {
+function tarChecksumOk(h: Buffer): boolean {
   const want = tarNumber(h.subarray(148, 156));
   if (!Number.isFinite(want)) return false;
   let unsigned = 0;
@@ -72,7 +72,7 @@ const cstr = (b: Buffer): string => {
 };
 
 /** pax extended header records ("LEN key=value\n") in order, repeated keys kept (GNU sparse 0.0 repeats them). */
-export function parsePaxRecords(data: Buffer): Array<[string, string]> {
+function parsePaxRecords(data: Buffer): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let p = 0;
   for (let guard = 0; p < data.length && guard < 10_000; guard++) {

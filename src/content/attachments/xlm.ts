@@ -21,7 +21,7 @@ const BOUNDSHEET = 0x0085;
 const MAX_RECORDS = 1_000_000;
 
 /** Scan BIFF records of a workbook stream. */
-export function scanBiff(s: Uint8Array): XlmInfo {
+function scanBiff(s: Uint8Array): XlmInfo {
   const info: XlmInfo = { macroSheets: 0, hidden: false };
   const view = Buffer.from(s.buffer, s.byteOffset, s.byteLength);
   let p = 0;

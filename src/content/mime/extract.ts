@@ -9,7 +9,7 @@ export interface Extracted {
 }
 
 /** Finds "begin NNN name" … "end" blocks in text (latin1 or UTF-8) and decodes them. */
-export function findUuencoded(text: string, max = 100): Extracted[] {
+function findUuencoded(text: string, max = 100): Extracted[] {
   const out: Extracted[] = [];
   if (!text.includes('begin')) return out;
   const re = /^begin(-base64)?[ \t]+([0-7]{3,4})[ \t]+([^\r\n]+?)[ \t]*\r?$/gm;
@@ -126,11 +126,6 @@ export function detectTrueType(b: Buffer): string | undefined {
 }
 
 const HTML_MAX_INPUT = 4 * 1024 * 1024;
-
-/** HTML → plain text for content rules (links kept as "text [href]", images dropped). */
-export function htmlToText(html: string): string {
-  return htmlToTextReport(html).text;
-}
 
 /** htmlToText, and `cut` naming the limit that dropped part of the HTML (if any). */
 export function htmlToTextReport(html: string): { text: string; cut?: string } {

@@ -230,7 +230,7 @@ function firstReadingIndex(ctx: Ctx): (part: ContentPart) => boolean {
 const LF = Buffer.from([10]);
 
 /** `alt` equals `orig` except that some CR bytes of `orig` are LF in `alt` (the CR reading's only change). */
-export function sameButCrAsLf(orig: Buffer, alt: Buffer): boolean {
+function sameButCrAsLf(orig: Buffer, alt: Buffer): boolean {
   if (orig.length !== alt.length) return false;
   let from = 0;
   for (let cr = orig.indexOf(13); ; cr = orig.indexOf(13, from)) {
@@ -756,8 +756,9 @@ function emitLeaf(
       const widths = [3 * ctx.plainTextChars, config.maxTextBytes];
       for (let w = 0; known === undefined && w < widths.length && slice.length < r.data.length; w++) {
         // a text decoded from a wider window (below) is remembered by that window's bytes
-        if (widths[w]! <= slice.length) continue;
-        const wide = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes, widths[w]!));
+        const next = Math.min(r.data.length, config.maxTextBytes, widths[w]!);
+        if (next <= slice.length) continue;
+        const wide = r.data.subarray(0, next);
         known = memoOf(wide);
         if (known !== undefined) slice = wide;
       }
@@ -769,8 +770,10 @@ function emitLeaf(
         text = decodeCharset(slice, charset);
         for (const wider of widths) {
           // fewer characters than the caller reads (multi-byte or escape-heavy charsets): decode more
-          if (slice.length >= r.data.length || text.length > ctx.plainTextChars + 4 || wider <= slice.length) break;
-          slice = r.data.subarray(0, Math.min(r.data.length, config.maxTextBytes, wider));
+          if (text.length > ctx.plainTextChars + 4) break;
+          const next = Math.min(r.data.length, config.maxTextBytes, wider);
+          if (next <= slice.length) continue; // (never the same bytes twice)
+          slice = r.data.subarray(0, next);
           text = decodeCharset(slice, charset);
         }
         const decodedLength = text.length;

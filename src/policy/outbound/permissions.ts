@@ -89,12 +89,12 @@ export class Permissions {
   /** Re-read the file when its mtime changed (at most every checkIntervalMs). Never rejects. */
   async refresh(): Promise<void> {
     if (!this.cfg.file) return;
-    // relative to the config file's folder first, like every other data file
-    const file = resolveDataPath(this.cfg.file);
     if (this.loading) return this.loading;
     const t = this.now();
     if (this.fromFile && t - this.lastCheck < this.cfg.checkIntervalMs) return;
     this.lastCheck = t;
+    // relative to the config file's folder first, like every other data file (looked up only when due)
+    const file = resolveDataPath(this.cfg.file);
     this.loading = (async () => {
       try {
         const st = await fs.stat(file).catch(() => undefined);
