@@ -123,7 +123,8 @@ test('a reloaded policy.errorAction answers the timed-out steps of new sessions;
 });
 
 test('in-memory rate counts survive a reload that leaves the state section alone', { timeout: 60_000 }, async () => {
-  const limits = { connection: { rates: { connectionsPerClient: 2, concurrencyPerClient: 0 } } };
+  // one-day window: a minute's window could end between the counted connections
+  const limits = { connection: { rates: { connectionsPerClient: 2, concurrencyPerClient: 0, windowMs: 86_400_000 } } };
   const { service, log } = await startService(config({ ...limits, policy: { trace: { header: 'X-Trace-A' } } }));
   const ip = '192.0.2.20';
   for (let i = 0; i < 2; i++) {
