@@ -17,7 +17,7 @@ import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
 import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
 import { sevenZipHeadersEncrypted, sevenZipPackedHeaderSize } from './sevenzip-header.js';
-import { findEocd, localHeaderName, readZipDirectory, unlistedLocalEntries, type ZipDirEntry } from './zip-directory.js';
+import { findEocd, localDataStart, localHeaderName, readZipDirectory, unlistedLocalEntries, type ZipDirEntry } from './zip-directory.js';
 
 export interface ExpandResult {
   /** Input parts in order, each followed by its (recursively expanded) members; trueType filled. */
@@ -182,9 +182,8 @@ function openZip(ctx: Ctx, part: ContentPart): ContentPart[] {
 function hasOverlap(buf: Buffer, files: Array<{ localOffset: number; compressedSize: number }>): boolean {
   const ranges: Array<[number, number]> = [];
   for (const e of files) {
-    const lo = e.localOffset;
-    if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
-    ranges.push([lo, lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + e.compressedSize]);
+    const start = localDataStart(buf, e.localOffset);
+    if (start !== undefined) ranges.push([e.localOffset, start + e.compressedSize]);
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) if (ranges[i]![0] < ranges[i - 1]![1]) return true;
@@ -224,11 +223,11 @@ function inflateZipEntry(
     return undefined;
   }
   const lo = e.localOffset;
-  if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) {
+  const start = localDataStart(buf, lo);
+  if (start === undefined) {
     hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: local header missing`);
     return undefined;
   }
-  const start = lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28);
   const end = start + e.compressedSize;
   if (end > buf.length) {
     hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: data runs past end of archive`);

@@ -131,6 +131,15 @@ function decodeCp437ish(raw: Buffer): string {
   return utf8.includes('\uFFFD') ? raw.toString('latin1') : utf8;
 }
 
+/**
+ * Where the data of the entry whose local header is at `offset` starts (after the header, its name and
+ * its extra field), or undefined when no local header is there.
+ */
+export function localDataStart(buf: Buffer, offset: number): number | undefined {
+  if (offset < 0 || offset + 30 > buf.length || buf.readUInt32LE(offset) !== 0x04034b50) return undefined;
+  return offset + 30 + buf.readUInt16LE(offset + 26) + buf.readUInt16LE(offset + 28);
+}
+
 /** Name stored in the local header at `offset` (may differ from the central directory's). */
 export function localHeaderName(buf: Buffer, offset: number): string | undefined {
   if (offset < 0 || offset + 30 > buf.length || buf.readUInt32LE(offset) !== 0x04034b50) return undefined;
@@ -157,12 +166,13 @@ export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64, d
   const covered: Array<[number, number]> = [];
   for (const e of dir.entries) {
     const lo = e.localOffset;
-    if (lo < 0 || lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) continue;
+    const start = localDataStart(buf, lo);
+    if (start === undefined) continue;
     // where the entry's data really ends when it was inflated; otherwise the smaller of the local and the
     // central compressed size (a size stretched in one of them covers nothing the other does not claim)
     const localSize = buf.readUInt32LE(lo + 18);
     const claimed = localSize > 0 && localSize !== 0xffffffff ? Math.min(localSize, e.compressedSize) : e.compressedSize;
-    covered.push([lo, dataEnds?.get(lo) ?? lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28) + claimed]);
+    covered.push([lo, dataEnds?.get(lo) ?? start + claimed]);
   }
   covered.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [];

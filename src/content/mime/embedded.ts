@@ -99,6 +99,13 @@ function uuBlocks(buf: Buffer, end: number, out: EmbeddedFile[], max: number): b
   return false;
 }
 
+/** The uuencoded ("begin" … "end") and "begin-base64" files in `buf`, at most `max` of them. */
+export function uuencodedFiles(buf: Buffer, max = 100): EmbeddedFile[] {
+  const out: EmbeddedFile[] = [];
+  uuBlocks(buf, buf.length, out, max);
+  return out;
+}
+
 /** Decodes yEnc data lines in buf[start, end): "=" escapes (value - 64), every byte - 42. */
 function yDecode(buf: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(Math.max(0, end - start));

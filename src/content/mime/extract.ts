@@ -1,6 +1,7 @@
 // Extractors for content hidden inside a decoded part: uuencoded blocks in text, TNEF (winmail.dat)
 // attachments, true-type detection from magic bytes, and HTML → text. Bounded work, never throws.
-import { decodeBase64, decodeUuLines } from './decode.js';
+import { decodeUuLines } from './decode.js';
+import { uuencodedFiles } from './embedded.js';
 import { htmlToPlainText } from './html-text.js';
 
 export interface Extracted {
@@ -8,39 +9,14 @@ export interface Extracted {
   content: Buffer;
 }
 
-/** Finds "begin NNN name" … "end" blocks in text (latin1 or UTF-8) and decodes them. */
-function findUuencoded(text: string, max = 100): Extracted[] {
-  const out: Extracted[] = [];
-  if (!text.includes('begin')) return out;
-  const re = /^begin(-base64)?[ \t]+([0-7]{3,4})[ \t]+([^\r\n]+?)[ \t]*\r?$/gm;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null && out.length < max) {
-    const base64 = m[1] !== undefined;
-    const start = re.lastIndex + 1;
-    // "begin-base64" (uuencode -m) blocks end at "====" and hold base64, not uuencoded lines
-    const endRe = base64 ? /^====[ \t]*\r?$/gm : /^end[ \t]*\r?$/gm;
-    endRe.lastIndex = start;
-    const e = endRe.exec(text);
-    const stop = e ? e.index : text.length;
-    const block = text.slice(start, stop);
-    const content = base64
-      ? Buffer.from(decodeBase64(Buffer.from(block, 'latin1')).data)
-      : decodeUuLines(block.split(/\r?\n/).map((l) => l.replace(/\r$/, '')));
-    out.push({ name: m[3]!, content });
-    re.lastIndex = e ? endRe.lastIndex : text.length;
-  }
-  return out;
-}
-
 /**
  * Decodes a body that is declared x-uuencode: its begin/end blocks, each with the file name of its
  * "begin 644 NAME" line (the caller adds it to the part's names), or every line (no name) when none.
  */
 export function decodeUuBody(body: Buffer): Extracted[] {
-  const text = body.toString('latin1', 0, body.length);
-  const found = findUuencoded(text);
-  if (found.length) return found;
-  return [{ name: '', content: decodeUuLines(text.split(/\r?\n/)) }];
+  const found = uuencodedFiles(body);
+  if (found.length) return found.map((f) => ({ name: f.names[0] ?? '', content: f.content }));
+  return [{ name: '', content: decodeUuLines(body.toString('latin1').split(/\r?\n/)) }];
 }
 
 const TNEF_SIGNATURE = 0x223e9f78;
