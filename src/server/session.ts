@@ -127,8 +127,9 @@ export class MilterSession {
   private timedOut(): void {
     if (this.closed) return;
     const kind = this.waiting;
-    if (kind === 'idle' && this.running) {
-      // Our own step is still working (it has its own time budget): the MTA is waiting for us.
+    if ((kind === 'idle' && this.running) || (kind === 'frame' && this.socket.isPaused())) {
+      // Our own step is still working (it has its own time budget): the MTA is waiting for us; or we
+      // hold reading paused (backpressure) and the rest of the frame waits unread in the socket.
       this.idleTimer?.refresh();
       return;
     }

@@ -126,6 +126,33 @@ test('a frame begun and never finished (or trickled) after negotiation is closed
   assert.ok(r.log.lines.some((l) => l.timeout === 'frame' && /a frame begun but not completed/.test(l.msg)));
 });
 
+test('a frame whose rest waits unread while we hold reading paused (our slow step, backpressure) is not cut', async () => {
+  // frame timeout 300 ms; every queued frame pauses reading (high water 1 byte); CONNECT takes 900 ms.
+  let mailSeen = false;
+  const slowConnect = {
+    id: 'slow', layer: 'connection',
+    connect: async () => (await sleep(900), { hits: [] }),
+    mail: () => ((mailSeen = true), { hits: [] }),
+  } as unknown as PolicyModule;
+  const r = await start({ frame: 300, idle: 60000, connect: 5000 }, [slowConnect], { highWaterBytes: 1 });
+  const { socket, closed } = await rawSocket(r.port);
+  const mail = encodeCommand({ type: 'mail', args: ['<a@example.org>'] });
+  // one write: negotiation, CONNECT, HELO and the first bytes of MAIL (a write split by the network)
+  socket.write(Buffer.concat([
+    optneg,
+    encodeCommand({ type: 'connect', hostname: 'h', family: 'inet4', port: 1, address: '192.0.2.1' }),
+    encodeCommand({ type: 'helo', name: 'client.example.org' }),
+    mail.subarray(0, 6),
+  ]));
+  await sleep(100);
+  socket.write(mail.subarray(6)); // the rest arrives while reading is paused
+  const outcome = await Promise.race([closed, sleep(2000).then(() => 'open' as const)]);
+  assert.equal(outcome, 'open', 'the connection was closed while Postern itself held reading paused');
+  assert.deepEqual(r.timedOut, []);
+  assert.ok(mailSeen, 'MAIL, completed after reading resumed, reached the policy');
+  socket.destroy();
+});
+
 test('a negotiated connection silent between frames is closed after idle', async () => {
   const r = await start({ idle: 200 });
   const c = await connectMilter(r.address);
