@@ -208,5 +208,29 @@ export function unlistedLocalEntries(buf: Buffer, dir: ZipDirectory, max = 64, d
       directory: (name.endsWith('/') || name.endsWith('\\')) && size === 0,
     });
   }
+  // Sizes a streaming writer put in a data descriptor after the data (flag bit 3, zeros in the local
+  // header): found by the descriptor's own signature and a compressed size that matches its position,
+  // searched only up to the next hidden entry (so the whole search reads the file at most once).
+  out.forEach((e, i) => {
+    if ((e.flags & 8) === 0 || e.compressedSize !== 0 || e.directory) return;
+    const start = localDataStart(buf, e.localOffset);
+    if (start === undefined) return;
+    const limit = Math.min(out[i + 1]?.localOffset ?? dir.centralStart, dir.centralStart);
+    const found = descriptorAfter(buf, start, limit);
+    if (!found) return;
+    e.compressedSize = found.compressedSize;
+    e.size = found.size;
+    e.crc = found.crc;
+  });
   return out;
+}
+
+const DESCRIPTOR_SIG = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
+
+/** The first data descriptor in buf[start, limit) whose compressed size is the distance from `start`. */
+function descriptorAfter(buf: Buffer, start: number, limit: number): { crc: number; compressedSize: number; size: number } | undefined {
+  for (let p = buf.indexOf(DESCRIPTOR_SIG, start); p >= 0 && p + 16 <= limit; p = buf.indexOf(DESCRIPTOR_SIG, p + 1)) {
+    if (buf.readUInt32LE(p + 8) === p - start) return { crc: buf.readUInt32LE(p + 4), compressedSize: p - start, size: buf.readUInt32LE(p + 12) };
+  }
+  return undefined;
 }
