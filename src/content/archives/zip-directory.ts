@@ -229,8 +229,9 @@ const DESCRIPTOR_SIG = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
 
 /** The first data descriptor in buf[start, limit) whose compressed size is the distance from `start`. */
 function descriptorAfter(buf: Buffer, start: number, limit: number): { crc: number; compressedSize: number; size: number } | undefined {
-  for (let p = buf.indexOf(DESCRIPTOR_SIG, start); p >= 0 && p + 16 <= limit; p = buf.indexOf(DESCRIPTOR_SIG, p + 1)) {
-    if (buf.readUInt32LE(p + 8) === p - start) return { crc: buf.readUInt32LE(p + 4), compressedSize: p - start, size: buf.readUInt32LE(p + 12) };
+  const region = buf.subarray(start, limit); // indexOf must not run on past the limit
+  for (let d = region.indexOf(DESCRIPTOR_SIG); d >= 0 && d + 16 <= region.length; d = region.indexOf(DESCRIPTOR_SIG, d + 1)) {
+    if (region.readUInt32LE(d + 8) === d) return { crc: region.readUInt32LE(d + 4), compressedSize: d, size: region.readUInt32LE(d + 12) };
   }
   return undefined;
 }
