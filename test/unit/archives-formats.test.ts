@@ -159,9 +159,9 @@ test('corrupt 7z/xz/bzip2/cab are unchecked, never thrown', async () => {
   }
 });
 
-test('a formats still not opened (zstd, ACE...) is archive.unsupported, quarantined by default', () => {
+test('a corrupt zstd (opened through 7-Zip now) is archive.unchecked, quarantined; ACE stays unsupported (archives-sevenzip-more)', () => {
   const r = expandArchives([part({ content: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]) })]);
-  assert.deepEqual(r.hits.map((h) => [h.rule, h.action]), [['archive.unsupported', 'quarantine']]);
+  assert.deepEqual(r.hits.map((h) => [h.rule, h.action]), [['archive.unchecked', 'quarantine']]);
 });
 
 test('tar: members with odd typeflags carrying data are read (a PE behind a vendor letter is seen)', () => {

@@ -63,11 +63,13 @@ export const archivesConfigSchema = z
       .describe('tar members up to this size get their content attached; larger ones are listed by name only.'),
     actions: z
       .object({
-        unchecked: ruleActionSchema.default('quarantine').describe('archive.unchecked: over a limit, corrupt or unsupported method: content was not (fully) checked.'),
+        unchecked: ruleActionSchema.default('quarantine').describe('archive.unchecked: over a limit, corrupt, unsupported method, or a disk-image partition whose file system is not read: content was not (fully) checked.'),
         encrypted: ruleActionSchema.default('quarantine').describe('archive.encrypted: password-protected members cannot be scanned; a favourite malware wrapper.'),
         nameMismatch: ruleActionSchema
           .default('quarantine')
-          .describe('archive.name-mismatch: zip local header name differs from the central directory name (extractors disagree).'),
+          .describe(
+            'archive.name-mismatch: extractors disagree about a member — a zip local header name differs from the central directory name, a RAR entry our header reader lists is not in the 7-Zip listing, or the UDF tree of an ISO differs from its ISO 9660 tree.',
+          ),
         hiddenEntry: ruleActionSchema
           .default('quarantine')
           .describe(
@@ -76,7 +78,7 @@ export const archivesConfigSchema = z
         unsupported: ruleActionSchema
           .default('quarantine')
           .describe(
-            'archive.unsupported: a container we cannot look inside (RAR contents, ACE, ARJ, LZH, zstd, disk images): names and true types inside go unchecked, as with archive.unchecked; clamd still scans it. Set "log" if you receive such files routinely.',
+            'archive.unsupported: a container we cannot look inside (ACE; RAR, ARJ, LZH, zstd and disk images are opened): names and true types inside go unchecked, as with archive.unchecked; clamd still scans it.',
           ),
       })
       .prefault({})

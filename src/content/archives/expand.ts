@@ -1,9 +1,13 @@
-// Opens archives found by content (zip, gzip, tar ourselves; 7z, xz, bzip2, cab through 7-Zip;
-// recursively up to a depth) and turns their members into ContentParts (origin 'archive') so the
-// attachment check and clamd see them. Guards run BEFORE decompressing (entry count, declared
-// sizes, ratio, depth) and actual output is capped while decompressing (zlib maxOutputLength,
-// 7-Zip write hook), so a bomb yields `archive.unchecked`, never an OOM or a crash. Formats we
-// cannot open yield `archive.unsupported`. Never throws.
+// Opens archives found by content (zip, gzip, tar ourselves; 7z, xz, bzip2, zstd, cab, RAR 4/5, ARJ,
+// LZH and disk images — ISO, UDF, VHD, VHDX, DMG, and the MBR/GPT partitions and FAT/NTFS file
+// systems inside them — through 7-Zip; recursively up to a depth) and turns their members into
+// ContentParts (origin 'archive') so the attachment check and clamd see them. A disk image is opened
+// one level at a time (image → partition → file system), each level found by magic bytes; a
+// partition whose file system is not recognised is `archive.unchecked`, never passed. Guards run
+// BEFORE decompressing (entry count, declared sizes, ratio, depth) and actual output is capped while
+// decompressing (zlib maxOutputLength, 7-Zip write hook), so a bomb yields `archive.unchecked`, never
+// an OOM or a crash. RAR names from our own header reader (rar.ts) that 7-Zip does not list are kept
+// as name-only members. Formats we cannot open (ACE) yield `archive.unsupported`. Never throws.
 import * as zlib from 'node:zlib';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import type { RuleAction, RuleHit } from '../../policy/types.js';
@@ -15,7 +19,7 @@ import { cabWithoutDirectoryAttrs } from './cab-attrs.js';
 import { listRar } from './rar.js';
 import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
-import { sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
+import { STREAM_FORMATS, sevenZipExtract, sevenZipList, sevenZipReady, sevenZipStarting, sevenZipUnavailable, type SevenZipFormat } from './sevenzip.js';
 import { sevenZipHeadersEncrypted, sevenZipPackedHeaderSize } from './sevenzip-header.js';
 import { findEocd, localDataStart, localHeaderName, readZipDirectory, unlistedLocalEntries, type ZipDirEntry } from './zip-directory.js';
 
@@ -28,7 +32,10 @@ export interface ExpandResult {
 }
 
 /** Types we recognise as archives/containers but cannot open here (clamd may). */
-const UNSUPPORTED = new Set(['ace', 'arj', 'lzh', 'zstd', 'iso', 'udf', 'vhd', 'vhdx', 'dmg']);
+const UNSUPPORTED = new Set(['ace']);
+
+/** Containers of raw disk or partition images: what they hold must be a file system (or a partition table) we open. */
+const DISK_CONTAINERS = new Set<SevenZipFormat>(['vhd', 'vhdx', 'dmg', 'mbr', 'gpt']);
 
 
 interface Budget {
@@ -97,11 +104,24 @@ function openOne(ctx: Ctx, part: ContentPart, type: string): ContentPart[] | und
     case 'tar':
       return openTar(ctx, part);
     case 'rar':
-      return listRarMembers(ctx, part);
+      return openRar(ctx, part);
+    case 'iso':
+      return openIso(ctx, part);
     case '7z':
     case 'xz':
     case 'bzip2':
+    case 'zstd':
     case 'cab':
+    case 'arj':
+    case 'lzh':
+    case 'udf':
+    case 'vhd':
+    case 'vhdx':
+    case 'dmg':
+    case 'mbr':
+    case 'gpt':
+    case 'fat':
+    case 'ntfs':
       return openSevenZip(ctx, part, type);
     default:
       return undefined;
@@ -308,24 +328,24 @@ function openGzip(ctx: Ctx, part: ContentPart): ContentPart[] {
   return [makeMember(ctx, part, names, content)];
 }
 
-/** Member name(s) of a single-stream compressor (xz, bzip2), from the part's own name. */
+/** Member name(s) of a single-stream compressor (xz, bzip2, zstd), from the part's own name. */
 function strippedName(parentName: string, fallback: string): string[] {
   const derived = parentName
-    .replace(/\.t(?:xz|bz2?|bz)$/i, '.tar')
-    .replace(/\.(?:xz|bz2|bz|bzip2|lzma)$/i, '');
+    .replace(/\.t(?:xz|bz2?|bz|zst)$/i, '.tar')
+    .replace(/\.(?:xz|bz2|bz|bzip2|lzma|zst|zstd)$/i, '');
   return derived && derived !== parentName ? [derived] : [fallback];
 }
 
 /**
- * 7z, xz, bzip2, cab through 7-Zip: list first and apply the guards to the declared sizes, then
- * extract with the writes capped (per member, and in total by budget, declared limit and ratio).
+ * A format opened through 7-Zip (sevenzip.ts): list first and apply the guards to the declared sizes,
+ * then extract with the writes capped (per member, and in total by budget, declared limit and ratio).
+ * The format's name is the label in details. `seen`, when given, receives how many entries 7-Zip listed.
  */
-/** A format opened through 7-Zip (sevenzip.ts); its name is also the label in details. */
-function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): ContentPart[] {
+function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat, seen?: { listed: number }): ContentPart[] {
   const { config, budget } = ctx;
   // A cab "file" with the directory attribute is a file to Windows: let 7-Zip write it as one.
   const buf = format === 'cab' ? cabWithoutDirectoryAttrs(part.content) : part.content;
-  const label = format;
+  const label = format === 'rar' ? 'RAR 4' : format === 'rar5' ? 'RAR 5' : format;
   if (sevenZipStarting()) ctx.engineStarting = true;
   const down = sevenZipUnavailable();
   if (down) {
@@ -346,9 +366,13 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): Cont
     return [];
   }
   if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt ${label}: ${listing.error}`);
-  const single = format === 'xz' || format === 'bzip2';
+  if (seen) seen.listed = listing.entries.length;
+  const single = STREAM_FORMATS.has(format);
   // Directories are entries without data (sevenzip.ts); whatever 7-Zip writes is still collected below.
-  const files = listing.entries.filter((e) => !e.directory);
+  // NTFS metadata files, which 7-Zip shows under "[SYSTEM]" and a mounted volume never shows as files,
+  // are not members ($Boot would be opened as a second NTFS volume); clamd still scans the image.
+  const meta = (path: string): boolean => format === 'ntfs' && NTFS_METADATA.test(path);
+  const files = listing.entries.filter((e) => !e.directory && !meta(e.path));
   if (listing.entries.length === 0) {
     // an archive longer than an empty one that lists nothing, with no error: its contents were not seen
     if (!listing.error && buf.length > 32) hit(ctx, 'unchecked', 'archive.unchecked', part, `${label}: 7-Zip listed no entries`);
@@ -376,7 +400,8 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): Cont
     // Actual output is capped whatever the headers declare: per member, and in total by the budget
     // left, the declared-size limit and the ratio limit (so an undeclared bzip2 bomb stops early).
     const total = Math.min(left, config.maxDeclaredBytes, Math.max(config.ratioMinBytes, buf.length * config.maxRatio));
-    const x = sevenZipExtract(format, buf, { perFile: config.maxMemberBytes, total });
+    const sizesDeclared = files.every((e) => e.size !== undefined);
+    const x = sevenZipExtract(format, buf, { perFile: config.maxMemberBytes, total, sizesDeclared });
     extracted = x.files;
     if (x.capped) {
       capped = true;
@@ -389,12 +414,15 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): Cont
   const members: ContentPart[] = [];
   let encrypted = 0;
   const used = new Set<string>();
-  const take = (path: string, declaredSize: number | undefined): Buffer | undefined => {
-    // xz/bzip2 hold one unnamed stream: 7-Zip names its output after the input file.
-    if (single && !extracted.has(path) && extracted.size === 1) path = [...extracted.keys()][0]!;
+  const take = (path: string, declaredSize: number | undefined, encrypted = false): Buffer | undefined => {
+    // xz/bzip2/zstd hold one unnamed stream: 7-Zip names its output after the input file; a VHD's
+    // one unnamed disk is named after the type 7-Zip sees in it ("0.mbr").
+    if ((single || path === '') && !extracted.has(path) && extracted.size === 1) path = [...extracted.keys()][0]!;
     const data = extracted.get(path);
     if (!data) return undefined;
     used.add(path);
+    // An encrypted entry extracted with the dummy password is garbage (or a fragment): not the member.
+    if (encrypted) return undefined;
     // After a cap the member being written is incomplete: keep only members of their declared size.
     if (capped && (declaredSize === undefined || data.length !== declaredSize)) return undefined;
     budget.inflated += data.length;
@@ -403,8 +431,12 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): Cont
   for (const e of files.slice(0, config.maxEntries)) {
     if (!memberBudgetLeft(ctx, part)) break;
     if (e.encrypted) encrypted++;
-    const names = single ? strippedName(part.names[0] ?? '', e.path || `${label}-member`) : [e.path];
-    const data = take(e.path, e.size);
+    const before = used.size;
+    const data = take(e.path, e.size, e.encrypted);
+    // An unnamed disk (VHD, VHDX) is named after the part, with the extension 7-Zip gave it (".mbr").
+    const unnamed = e.path === '' && used.size > before ? [...used].pop()?.match(/\.[^./]+$/)?.[0] : undefined;
+    const stem = (part.names[0] ?? '').replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '') || 'disk';
+    const names = single ? strippedName(part.names[0] ?? '', e.path || `${label}-member`) : [e.path || (unnamed ? stem + unnamed : `${label}-member`)];
     // A member with data whose bytes we did not get in full (7-Zip refused a link, made a directory,
     // truncated a link target at a NUL...) went unchecked: never pass it silently.
     if (!nameOnly && !capped && !e.encrypted && !single && (e.size ?? 0) > 0 && (!data || data.length !== e.size)) {
@@ -414,40 +446,101 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat): Cont
   }
   // Files 7-Zip wrote under a path the listing did not show the same way: still members.
   for (const [path] of extracted) {
-    if (used.has(path) || !memberBudgetLeft(ctx, part)) continue;
+    if (used.has(path) || meta(path) || !memberBudgetLeft(ctx, part)) continue;
     members.push(makeMember(ctx, part, [path], take(path, undefined)));
   }
   if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted ${label} entr${encrypted === 1 ? 'y' : 'ies'}`);
+  if (DISK_CONTAINERS.has(format)) checkPartitions(ctx, part, label, members);
   return members;
 }
 
-/** RAR cannot be decompressed here: list member names (so blocked names inside are caught). */
-function listRarMembers(ctx: Ctx, part: ContentPart): ContentPart[] {
+/** NTFS's own metadata files as 7-Zip lists them (with their named streams, "$Secure:$SDS"). */
+const NTFS_METADATA =
+  /^\[SYSTEM\]\/(?:\$(?:MFT|MFTMirr|LogFile|Volume|AttrDef|Bitmap|Boot|BadClus|Secure|UpCase|Quota)|\.|\$Extend(?:\/\$(?:Quota|ObjId|Reparse|UsnJrnl|Deleted|RmMetadata)(?:\/\$[A-Za-z]+)*)?)(?::\$?[A-Za-z]+)?$/;
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+function allZero(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i += ZEROS.length) {
+    const chunk = buf.subarray(i, i + ZEROS.length);
+    if (!chunk.equals(ZEROS.subarray(0, chunk.length))) return false;
+  }
+  return true;
+}
+
+/**
+ * A disk image or partition table yields raw disks and partitions: each must hold something opened
+ * in turn (a partition table or a file system: detected by magic bytes, see magic.ts). A partition
+ * with data that is neither went unchecked (ext4, HFS+, APFS, an unknown file system...).
+ */
+function checkPartitions(ctx: Ctx, part: ContentPart, label: string, members: ContentPart[]): void {
+  for (const m of members) {
+    if (m.content.length === 0) continue;
+    const t = detectType(m.content);
+    if (t.archive || allZero(m.content)) continue;
+    hit(ctx, 'unchecked', 'archive.unchecked', part, `${label} partition "${safeName(m.names[0] ?? m.path)}" holds no file system Postern opens (${t.description})`);
+  }
+}
+
+/** ISO 9660, and its UDF view when the image has one: Windows mounts UDF first, so a UDF tree
+ *  that differs from the ISO 9660 one (a decoy in one, the payload in the other) is opened too. */
+function openIso(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const members = openSevenZip(ctx, part, 'iso');
+  if (!hasUdfDescriptors(part.content)) return members;
+  const byName = new Map(members.map((m) => [m.names[0], m.content]));
+  const extra: ContentPart[] = [];
+  for (const m of openSevenZip(ctx, part, 'udf')) {
+    const same = byName.get(m.names[0]);
+    if (same !== undefined && same.equals(m.content)) continue;
+    // A UDF name the ISO 9660 tree shows otherwise (Joliet cuts names at 64 characters): its name is
+    // checked too. Content found in the UDF tree only: the two trees disagree.
+    extra.push(m);
+    if (!members.some((i) => i.content.equals(m.content))) {
+      hit(ctx, 'nameMismatch', 'archive.name-mismatch', part, `ISO 9660 and UDF trees differ: "${safeName(m.names[0] ?? '')}" has content only the UDF tree shows`);
+    }
+  }
+  return [...members, ...extra];
+}
+
+/** UDF's volume recognition sequence (NSR02/NSR03) in the sectors after the ISO 9660 descriptors. */
+function hasUdfDescriptors(buf: Buffer): boolean {
+  for (let at = 0x8001; at + 5 <= buf.length && at < 0x8001 + 64 * 2048; at += 2048) {
+    const id = buf.toString('latin1', at, at + 5);
+    if (id === 'NSR02' || id === 'NSR03') return true;
+  }
+  return false;
+}
+
+const SIG_RAR5 = Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1');
+
+/**
+ * RAR 4 / RAR 5 through 7-Zip (contents checked). Our own header reader (rar.ts) is a second name
+ * source: a file it lists that 7-Zip does not is kept as a name-only member (archive.name-mismatch
+ * when 7-Zip listed anything, since extractors then disagree), so its name is still checked.
+ */
+function openRar(ctx: Ctx, part: ContentPart): ContentPart[] {
+  const rar5 = part.content.subarray(0, 8).equals(SIG_RAR5);
+  const seen = { listed: 0 };
+  const members = openSevenZip(ctx, part, rar5 ? 'rar5' : 'rar', seen);
   const listing = listRar(part.content, ctx.config.maxEntries);
-  if (!listing) {
-    hit(ctx, 'unchecked', 'archive.unchecked', part, 'RAR signature of a version that cannot be listed');
-    return [];
-  }
+  if (!listing) return members;
   if (listing.headersEncrypted) {
-    hit(ctx, 'encrypted', 'archive.encrypted', part, `RAR ${listing.version} with encrypted headers (members cannot be listed)`);
-    return [];
+    if (seen.listed === 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `RAR ${listing.version} with encrypted headers (members cannot be listed)`);
+    return members;
   }
-  if (listing.error) hit(ctx, 'unchecked', 'archive.unchecked', part, `corrupt RAR ${listing.version}: ${listing.error}`);
-  if (listing.truncated) hit(ctx, 'unchecked', 'archive.unchecked', part, `RAR has more than ${ctx.config.maxEntries} entries`);
-  const members: ContentPart[] = [];
+  const norm = (n: string): string => n.replace(/\\/g, '/').replace(/^\/+/, '');
+  const known = new Set(members.flatMap((m) => m.names.map(norm)));
   let encrypted = 0;
   for (const e of listing.entries) {
-    if (e.directory) continue;
+    if (e.directory || known.has(norm(e.name))) continue;
     if (!memberBudgetLeft(ctx, part)) break;
+    known.add(norm(e.name));
     if (e.encrypted) encrypted++;
+    if (seen.listed > 0) hit(ctx, 'nameMismatch', 'archive.name-mismatch', part, `RAR entry "${safeName(e.name)}" is not in 7-Zip's listing`);
     members.push(makeMember(ctx, part, [e.name], undefined));
   }
-  if (encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted RAR entr${encrypted === 1 ? 'y' : 'ies'}`);
-  if (members.length > 0) hit(ctx, 'unsupported', 'archive.unsupported', part, `RAR ${listing.version} listed by name only (contents not decompressed)`);
-  else if (!listing.error && !listing.truncated && !listing.entries.some((e) => !e.directory)) {
-    // only directories or service blocks (or no blocks at all): nothing was listed, so nothing was checked
-    hit(ctx, 'unsupported', 'archive.unsupported', part, `RAR ${listing.version} with no file entries (only directories or service blocks): contents not checked`);
-  }
+  // 7-Zip could not list it: what our reader found is all that is known (archive.unchecked is given).
+  if (seen.listed === 0 && encrypted > 0) hit(ctx, 'encrypted', 'archive.encrypted', part, `${encrypted} encrypted RAR entr${encrypted === 1 ? 'y' : 'ies'}`);
   return members;
 }
 

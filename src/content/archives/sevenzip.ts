@@ -1,14 +1,24 @@
 // Runs 7-Zip (7z-wasm, in memory, synchronously) to list and extract the archive formats we do not
-// read ourselves: 7z, xz, bzip2, cab. Mechanics only — no policy: the caller applies the guards to
-// the listing BEFORE extraction, and every byte 7-Zip writes passes through a counting hook that
-// fails the write (EFBIG: xz, bzip2, whose decoders run to the stream's end) or drops it (7z, cab,
-// whose decoders stop at the declared sizes already guarded) past the per-file or total cap, so a
-// bomb never fills memory, and CPU stays bounded by the cap or the guarded declared sizes. Never prompts (stdin is EOF, -y, dummy
-// password), never touches the real file system (MEMFS only), never throws.
+// read ourselves: 7z, xz, bzip2, zstd, cab, RAR 4/5, ARJ, LZH, disk images (ISO, UDF, VHD, VHDX, DMG)
+// and the partition tables and file systems inside them (MBR, GPT, FAT, NTFS). Mechanics only — no
+// policy: the caller applies the guards to the listing BEFORE extraction, and every byte 7-Zip writes
+// passes through a counting hook that, past the per-file or total cap, fails the write (EFBIG: the
+// stream decoders xz, bzip2, zstd, which run to the stream's end, and any entry without a declared
+// size) or drops it (every other format, whose decoders stop at the declared sizes already guarded:
+// some of them throw an uncatchable C++ exception on a failed write), so a bomb never fills memory,
+// and CPU stays bounded by the cap or the guarded declared sizes. Always opened with an explicit
+// type (-t), one level at a time: 7-Zip's own signature search and nesting are never used. Never
+// prompts (stdin is EOF, -y, dummy password), never touches the real file system (MEMFS only),
+// never throws.
 import { createRequire } from 'node:module';
 import type { FileSystem, SevenZipModule, SevenZipModuleFactory } from '7z-wasm';
 
-export type SevenZipFormat = '7z' | 'xz' | 'bzip2' | 'cab';
+export type SevenZipFormat =
+  | '7z' | 'xz' | 'bzip2' | 'zstd' | 'cab' | 'rar' | 'rar5' | 'arj' | 'lzh'
+  | 'iso' | 'udf' | 'vhd' | 'vhdx' | 'dmg' | 'mbr' | 'gpt' | 'fat' | 'ntfs';
+
+/** Single-stream compressors: one unnamed member, decoded to the stream's end whatever is declared. */
+export const STREAM_FORMATS: ReadonlySet<SevenZipFormat> = new Set(['xz', 'bzip2', 'zstd']);
 
 export interface SzEntry {
   path: string;
@@ -87,8 +97,8 @@ async function create(): Promise<Engine> {
       if (position + length > g.perFile) g.capped = 'file';
       else if (g.written + length > g.total) g.capped = 'total';
       if (g.capped) {
-        // 7z and cab decoders stop at their declared sizes (guarded before extraction), and some of
-        // them throw an uncatchable C++ exception on a failed write: drop the bytes instead.
+        // Decoders of formats with declared sizes (7z, cab, RAR, disk images...) stop there (guarded
+        // before extraction), and some throw an uncatchable C++ exception on a failed write: drop.
         if (g.discard) return length;
         throw new fs.ErrnoError(EFBIG);
       }
@@ -161,11 +171,15 @@ function run(e: Engine, args: string[]): number {
   }
 }
 
-const TYPE_SWITCH: Record<SevenZipFormat, string> = { '7z': '-t7z', xz: '-txz', bzip2: '-tbzip2', cab: '-tcab' };
+// 7-Zip's handler names (`7z i`); RAR 4 and RAR 5 are separate handlers, told apart by the signature.
+const TYPE_SWITCH: Record<SevenZipFormat, string> = {
+  '7z': '-t7z', xz: '-txz', bzip2: '-tbzip2', zstd: '-tzstd', cab: '-tcab', rar: '-trar', rar5: '-trar5', arj: '-tarj', lzh: '-tlzh',
+  iso: '-tiso', udf: '-tudf', vhd: '-tvhd', vhdx: '-tvhdx', dmg: '-tdmg', mbr: '-tmbr', gpt: '-tgpt', fat: '-tfat', ntfs: '-tntfs',
+};
 const COMMON = ['-y', '-pX', '-bd', '-bsp0', '-sccUTF-8', '-scsUTF-8'];
 
 function firstError(lines: string[]): string | undefined {
-  const l = lines.map((s) => s.trim()).filter((s) => s && !/^(ERRORS?:|Archives with Errors:.*|Sub items Errors:.*|Open Errors:.*)$/i.test(s));
+  const l = lines.map((s) => s.trim()).filter((s) => s && !/^(ERRORS?:|WARNINGS?:|Warnings: \d+|Archives with Errors:.*|Sub items Errors:.*|Open Errors:.*)$/i.test(s));
   return l.length > 0 ? l.slice(0, 3).join('; ').slice(0, 300) : undefined;
 }
 
@@ -208,7 +222,7 @@ function parseListing(lines: string[]): SzEntry[] {
 
 function withInput<T>(e: Engine, format: SevenZipFormat, buf: Buffer, fn: (path: string) => T): T {
   const fs = e.mod.FS as FileSystem & { writeFile(p: string, d: Uint8Array): void };
-  const path = `/in/${++seq}.${format === 'bzip2' ? 'bz2' : format}`;
+  const path = `/in/${++seq}.${format === 'bzip2' ? 'bz2' : format === 'rar5' ? 'rar' : format}`;
   fs.writeFile(path, buf);
   try {
     return fn(path);
@@ -232,21 +246,28 @@ export function sevenZipList(format: SevenZipFormat, buf: Buffer): SzListing {
     const all = [...out, ...errs].join('\n');
     if (/encrypted archive|Wrong password/i.test(all) && listing.entries.length === 0) listing.headersEncrypted = true;
     else if (rc !== 0 || errs.some((l) => /\S/.test(l)) || /^(ERRORS|WARNINGS):/m.test(all)) {
-      listing.error = firstError(errs) ?? firstError(out.filter((l) => /error|warning|unexpected|can ?not/i.test(l))) ?? `7-Zip exit code ${rc}`;
+      // 7-Zip prints what went wrong on the line after "ERRORS:" / "WARNINGS:" in the listing.
+      const flagged = out.filter((l, i) => i > 0 && /^(ERRORS|WARNINGS):$/.test(out[i - 1]!.trim()));
+      listing.error = firstError(errs) ?? firstError([...flagged, ...out.filter((l) => /error|warning|unexpected|can ?not/i.test(l))]) ?? `7-Zip exit code ${rc}`;
     }
     return listing;
   });
 }
 
-export function sevenZipExtract(format: SevenZipFormat, buf: Buffer, caps: { perFile: number; total: number }): SzExtraction {
+/**
+ * `caps.sizesDeclared`: every entry listed declares its size (false when one does not: its decoder has
+ * no size to stop at, so writes past a cap fail instead of being dropped).
+ */
+export function sevenZipExtract(format: SevenZipFormat, buf: Buffer, caps: { perFile: number; total: number; sizesDeclared?: boolean }): SzExtraction {
   const e = engine;
   if (!e) return { files: new Map(), error: sevenZipUnavailable() ?? 'unavailable' };
   const fs = e.mod.FS as CollectFs;
   return withInput(e, format, buf, (path) => {
     const dir = `/out/${seq}`;
     fs.mkdir(dir);
-    // xz and bzip2 decode until their stream ends whatever the index says: a failed write stops them.
-    const discard = format === '7z' || format === 'cab';
+    // xz, bzip2 and zstd decode until their stream ends whatever the index says, and so may any
+    // decoder given no size: a failed write stops them. The others stop at the declared sizes.
+    const discard = !STREAM_FORMATS.has(format) && caps.sizesDeclared !== false;
     e.guard = { prefix: `${dir}/`, perFile: caps.perFile, total: caps.total, written: 0, discard };
     const result: SzExtraction = { files: new Map() };
     try {

@@ -124,16 +124,21 @@ function detect(buf: Buffer): TrueType {
   if (startsWith(buf, [0x60, 0xea]) && buf.length > 10) return T('arj', 'ARJ archive', { archive: true });
   if (buf.length > 7 && startsWith(buf, '-lh', 2) && buf[6] === 0x2d) return T('lzh', 'LHA/LZH archive', { archive: true });
   if (isTar(buf)) return T('tar', 'tar archive', { archive: true });
-  // --- disk images
-  for (const at of [0x8001, 0x8801, 0x9001]) {
-    if (startsWith(buf, 'CD001', at)) return T('iso', 'ISO 9660 disk image', { archive: true, executable: false });
-    if (startsWith(buf, 'BEA01', at) || startsWith(buf, 'NSR02', at) || startsWith(buf, 'NSR03', at)) return T('udf', 'UDF disk image', { archive: true });
-  }
+  // --- disk images (a fixed VHD is a raw disk plus a footer: its footer first, whatever the disk holds)
   if (startsWith(buf, 'vhdxfile')) return T('vhdx', 'Hyper-V VHDX disk image', { archive: true });
   if (startsWith(buf, 'conectix') || (buf.length >= 512 && startsWith(buf, 'conectix', buf.length - 512))) {
     return T('vhd', 'Virtual PC VHD disk image', { archive: true });
   }
+  for (const at of [0x8001, 0x8801, 0x9001]) {
+    if (startsWith(buf, 'CD001', at)) return T('iso', 'ISO 9660 disk image', { archive: true, executable: false });
+    if (startsWith(buf, 'BEA01', at) || startsWith(buf, 'NSR02', at) || startsWith(buf, 'NSR03', at)) return T('udf', 'UDF disk image', { archive: true });
+  }
   if (buf.length >= 512 && startsWith(buf, 'koly', buf.length - 512)) return T('dmg', 'Apple disk image', { archive: true });
+  // --- partition tables and file systems: raw disk images, and what a VHD/VHDX/DMG holds (opened in turn)
+  if (startsWith(buf, 'EFI PART', 512)) return T('gpt', 'GPT partitioned disk image', { archive: true });
+  if (startsWith(buf, 'NTFS    ', 3) && bootSignature(buf)) return T('ntfs', 'NTFS file system image', { archive: true });
+  if (isFatBoot(buf)) return T('fat', 'FAT file system image', { archive: true });
+  if (isMbr(buf)) return T('mbr', 'MBR partitioned disk image', { archive: true });
   // --- documents
   if (buf.subarray(0, 1024).indexOf('%PDF-') >= 0) return T('pdf', 'PDF document', { hints: pdfHints(buf) });
   if (startsWith(buf, '{\\rt')) return T('rtf', 'Rich Text Format', { hints: buf.includes('\\objdata') || buf.includes('\\object') ? ['embedded-object'] : [] });
@@ -171,6 +176,31 @@ function peInfo(buf: Buffer): string[] | undefined {
   const characteristics = buf.readUInt16LE(lfanew + 22);
   const hints = [(characteristics & 0x2000) !== 0 ? 'dll' : 'exe', `machine=0x${machine.toString(16)}`];
   return hints;
+}
+
+const bootSignature = (buf: Buffer): boolean => buf.length >= 512 && buf[510] === 0x55 && buf[511] === 0xaa;
+
+/** A FAT boot sector: jump, a power-of-two sector size and cluster size, and the FAT type label. */
+function isFatBoot(buf: Buffer): boolean {
+  if (!bootSignature(buf) || (buf[0] !== 0xeb && buf[0] !== 0xe9)) return false;
+  const bytesPerSector = buf.readUInt16LE(11);
+  const perCluster = buf[13]!;
+  if (![512, 1024, 2048, 4096].includes(bytesPerSector) || perCluster === 0 || (perCluster & (perCluster - 1)) !== 0) return false;
+  return startsWith(buf, 'FAT', 54) || startsWith(buf, 'FAT32', 82);
+}
+
+/** A classic partition table: every status byte 0 or 0x80, at least one used entry with a start and a length. */
+function isMbr(buf: Buffer): boolean {
+  if (!bootSignature(buf)) return false;
+  let used = 0;
+  for (let i = 0; i < 4; i++) {
+    const at = 446 + 16 * i;
+    if (buf[at] !== 0 && buf[at] !== 0x80) return false;
+    if (buf[at + 4] === 0) continue;
+    if (buf.readUInt32LE(at + 8) === 0 || buf.readUInt32LE(at + 12) === 0) return false;
+    used++;
+  }
+  return used > 0;
 }
 
 function isTar(buf: Buffer): boolean {
