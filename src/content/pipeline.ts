@@ -1,11 +1,12 @@
-// The content pipeline for one message: parse MIME into decoded parts, open archives, then run every
-// content check (attachments, content rules, data leak, clamd) on the union of readings. Pure of the
+// The content pipeline for one message: parse MIME into decoded parts, open archives, read documents'
+// text when the data-leak check will scan it, then run every content check (attachments, content rules, data leak, clamd) on the union of readings. Pure of the
 // milter: the same function serves the server (possibly in a worker thread) and `postern scan`.
 import type { PosternConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Direction, RuleHit } from '../policy/types.js';
 import { parseMessageSync } from './mime/parse.js';
 import { expandArchivesReady } from './archives/expand.js';
+import { readDocumentTexts } from './documents/index.js';
 import { createAttachmentCheck } from './attachments/check.js';
 import { createContentRulesCheck } from './rules/check.js';
 import { createClamdCheck } from './clamd/check.js';
@@ -59,6 +60,11 @@ export function createContentPipeline(config: PosternConfig, logger?: Logger): C
       const expanded = await expandArchivesReady(parsed.parts, c.archives);
       parsed.parts = expanded.parts;
       timings.archives = lap();
+      const documents = config.outbound.dataLeak.documents;
+      if (documents.enabled && dataLeak.scanner.appliesTo(input.direction)) {
+        readDocumentTexts(parsed.parts, documents);
+        timings.documents = lap();
+      }
       const env: ContentEnvironment = { direction: input.direction, sender: input.sender, recipients: input.recipients, raw };
       if (signal) env.signal = signal;
       const hits: RuleHit[] = [...parsed.hits, ...expanded.hits];

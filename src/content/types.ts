@@ -32,6 +32,13 @@ export interface ContentPart {
    * HTML longer than the converter reads). Checks that must see everything (data leak) report it, never pass silently.
    */
   textTruncated?: string;
+  /**
+   * The text a reader of this document shows (PDF, an office document's XML member), read only when a
+   * check needs it (the data-leak scan). Kept apart from `text`: it is not mail body text.
+   */
+  documentText?: string;
+  /** Set when `documentText` may miss text: what was cut or could not be read (reported like textTruncated). */
+  documentTextTruncated?: string;
   /** True when the part is an attachment rather than body text. */
   isAttachment: boolean;
   /** MIME nesting depth (1 = top level), plus archive nesting for archive members. */

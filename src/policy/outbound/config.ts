@@ -259,6 +259,42 @@ export const outboundConfigSchema = z
           .boolean()
           .default(true)
           .describe('Scan the raw bytes of parts without text (CSV sent as octet-stream...) for numbers.'),
+        documents: z
+          .object({
+            enabled: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Read the text of PDFs and office documents (Word, Excel, PowerPoint, OpenDocument) as a reader shows it, ' +
+                  'and scan that too: inside the file the text is compressed, and Word splits it into runs wherever formatting changes.',
+              ),
+            maxChars: z
+              .number()
+              .int()
+              .positive()
+              .default(16 * 1024 * 1024)
+              .describe('Characters of document text read per message, all documents together; text beyond it is reported as dataleak.incomplete.'),
+            pdfMaxInflatedBytes: z
+              .number()
+              .int()
+              .positive()
+              .default(128 * 1024 * 1024)
+              .describe('Bytes decompressed from PDF streams per message (a PDF can hold a decompression bomb); beyond it, dataleak.incomplete.'),
+            pdfMaxStreams: z
+              .number()
+              .int()
+              .positive()
+              .default(20_000)
+              .describe('PDF streams decoded per message; beyond it, dataleak.incomplete.'),
+            encryptedPdf: z
+              .enum(['ignore', 'incomplete'])
+              .default('ignore')
+              .describe(
+                'An encrypted PDF: Postern does not decrypt, so its text is not read. "ignore" scans the rest of the message ' +
+                  '(PDFs locked only against printing or copying are common in ordinary mail); "incomplete" reports dataleak.incomplete, so the incomplete action applies.',
+              ),
+          })
+          .prefault({}),
         maxScanBytes: z
           .number()
           .int()

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { EICAR } from '../../harness/clamd.js';
+import { cardsInRuns, docx } from '../../harness/office.js';
 import { REPO_ROOT, SHARED_CORPUS } from '../../harness/paths.js';
 import { deepMerge } from './world.js';
 import type { MtaName } from './rig.js';
@@ -69,7 +70,7 @@ export interface MessageSpec {
   file?: string;
   /** File under ../shared/corpus (falls back to `file` when the corpus is absent). */
   corpus?: string;
-  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DATE}}, {{LINES:N}} (N 72-octet text lines). */
+  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DOCX_CARDS_BASE64:N}} (a .docx with N card numbers split into Word runs), {{DATE}}, {{LINES:N}} (N 72-octet text lines). */
   text?: string;
 }
 
@@ -187,6 +188,7 @@ export function expandPlaceholders(text: string): string {
   return text
     .replace(/\{\{EICAR_BASE64\}\}/g, EICAR.toString('base64'))
     .replace(/\{\{EICAR\}\}/g, EICAR.toString('latin1'))
+    .replace(/\{\{DOCX_CARDS_BASE64:(\d+)\}\}/g, (_, n: string) => docx(cardsInRuns(cardNumbers(Number(n)))).toString('base64').replace(/.{76}/g, '$&\n').trimEnd())
     .replace(/\{\{CARDS:(\d+)\}\}/g, (_, n: string) => cardNumbers(Number(n)).map((c, i) => `Customer ${i + 1}: ${c}`).join('\n'))
     .replace(/\{\{DATE\}\}/g, new Date().toUTCString().replace('GMT', '+0000'))
     .replace(/\{\{LINES:(\d+)\}\}/g, (_, n: string) =>

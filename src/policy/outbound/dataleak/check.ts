@@ -181,6 +181,12 @@ export class DataLeakScanner {
         texts.push(() => utf16TextRuns(bytes));
       }
       if (bytes && utf16) texts.push(() => decodeUtf16(bytes, utf16));
+      // a PDF's or an office document's text as a reader shows it (the bytes above are compressed or split into runs)
+      if (typeof part.documentText === 'string') {
+        const documentText = part.documentText;
+        texts.push(() => documentText);
+        if (part.documentTextTruncated) cut.push(`part ${part.path}: ${part.documentTextTruncated}`);
+      }
     }
     for (const get of texts) {
       if (signal?.aborted) {
