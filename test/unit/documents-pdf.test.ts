@@ -1,7 +1,8 @@
 // PDFs in the document-text stage (src/content/documents/index.ts) and through the content pipeline:
 // card numbers drawn on PDF pages are counted by the outbound data-leak check although the file holds
-// them compressed; the PDF budgets are shared by every PDF of a message; an encrypted PDF is left
-// unread or reported as an incomplete scan, as configured.
+// them compressed; the PDF budgets are shared by every PDF of a message; a PDF locked only against
+// printing or copying is read; one that needs a password is an incomplete scan (or, configured so,
+// left unread).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ function pdfWithCards(cards: string[]): Buffer {
   return pagesPdf([flate(`BT /F1 10 Tf 12 TL 72 760 Td\n${lines}\nET`)]);
 }
 
+/** Encrypted with a /U no empty password gives: needs a password to open. */
 const encryptedPdf = (): Buffer =>
   pagesPdf([flate('BT /F1 12 Tf 72 700 Td (unreadable) Tj ET')], HELVETICA, ['<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 /Length 128 >>'], {
     trailer: '/Encrypt 6 0 R /ID [<0102> <0102>]',
@@ -77,14 +79,14 @@ test('the inflate budget is shared too: a second PDF gets only what the first le
   assert.equal(alone.documentTextTruncated, undefined);
 });
 
-test('an encrypted PDF is left unread by default, and marked as missing text with encryptedPdf: incomplete', () => {
-  const quiet = part('1', encryptedPdf(), 'pdf');
-  readDocumentTexts([quiet], LIMITS);
-  assert.equal(quiet.documentText, '');
-  assert.equal(quiet.documentTextTruncated, undefined);
+test('a PDF that needs a password is marked as missing text with encryptedPdf: incomplete, left unread with ignore', () => {
   const strict = part('1', encryptedPdf(), 'pdf');
   readDocumentTexts([strict], { ...LIMITS, encryptedPdf: 'incomplete' });
   assert.match(strict.documentTextTruncated ?? '', /^encrypted PDF/);
+  const quiet = part('1', encryptedPdf(), 'pdf');
+  readDocumentTexts([quiet], { ...LIMITS, encryptedPdf: 'ignore' });
+  assert.equal(quiet.documentText, '');
+  assert.equal(quiet.documentTextTruncated, undefined);
 });
 
 // --- through the pipeline ---
@@ -123,13 +125,24 @@ test('pipeline: the Ghostscript-made statement PDF (embedded subset fonts) reads
   assert.ok(card, `dataleak.card expected at threshold 2, got ${report.hits.map((h) => `${h.rule}: ${h.detail}`).join('; ')}`);
 });
 
-test('pipeline: an encrypted outbound PDF passes by default and is dataleak.incomplete when so configured', async () => {
+test('pipeline: an outbound PDF that needs a password is dataleak.incomplete (quarantine) by default; ignore lets it pass', async () => {
   const raw = mailWith(encryptedPdf(), 'locked.pdf');
-  const quiet = await createContentPipeline(configSchema.parse(noClamd)).analyze(raw, input);
-  assert.equal(quiet.hits.find((h) => h.rule.startsWith('dataleak.')), undefined, quiet.hits.map((h) => h.rule).join(', '));
-  const strict = createContentPipeline(configSchema.parse({ ...noClamd, outbound: { dataLeak: { documents: { encryptedPdf: 'incomplete' } } } }));
-  const report = await strict.analyze(raw, input);
+  const report = await createContentPipeline(configSchema.parse(noClamd)).analyze(raw, input);
   const incomplete = report.hits.find((h) => h.rule === 'dataleak.incomplete');
   assert.ok(incomplete, `dataleak.incomplete expected, got ${report.hits.map((h) => h.rule).join(', ')}`);
-  assert.match(incomplete.detail ?? '', /encrypted PDF/);
+  assert.match(incomplete.detail ?? '', /encrypted PDF: a password is needed/);
+  assert.equal(incomplete.action, 'quarantine');
+  const ignore = createContentPipeline(configSchema.parse({ ...noClamd, outbound: { dataLeak: { documents: { encryptedPdf: 'ignore' } } } }));
+  const quiet = await ignore.analyze(raw, input);
+  assert.equal(quiet.hits.find((h) => h.rule.startsWith('dataleak.')), undefined, quiet.hits.map((h) => h.rule).join(', '));
+});
+
+test('pipeline: a PDF locked only against printing and copying (AES-256, empty user password) is read; its cards count', async () => {
+  const pdf = readFileSync(path.join(FIXTURES, 'documents', 'invoice-aes256.pdf'));
+  const raw = mailWith(pdf, 'invoice.pdf');
+  const strict = configSchema.parse({ ...noClamd, outbound: { dataLeak: { card: { threshold: 3 } } } });
+  const report = await createContentPipeline(strict).analyze(raw, input);
+  const card = report.hits.find((h) => h.rule === 'dataleak.card');
+  assert.ok(card, `dataleak.card expected, got ${report.hits.map((h) => `${h.rule}: ${h.detail}`).join('; ')}`);
+  assert.match(card.detail ?? '', /3/);
 });

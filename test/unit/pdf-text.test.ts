@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import { pdfText, type PdfTextLimits } from '../../src/content/documents/pdf-text.js';
@@ -234,7 +234,7 @@ test('images are skipped: no decode, no text, no note', () => {
 
 // ---- encryption, budgets, broken input -----------------------------------------------------------
 
-test('an encrypted PDF says its text is not readable', () => {
+test('an encrypted PDF the empty password does not open (its /U does not match) says its text is not readable', () => {
   const pdf = pagesPdf([flate('BT /F1 12 Tf 72 700 Td (garbled) Tj ET')], HELVETICA, ['<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 /Length 128 >>'], {
     trailer: '/Encrypt 6 0 R /ID [<0102> <0102>]',
   });
@@ -394,12 +394,44 @@ test('size: a 20 MB PDF of images is quick; 10 MB of page text reads in well und
 
 test('PDFs made by Ghostscript (ps2pdf): the card numbers are found', () => {
   const dir = 'test/fixtures/documents';
-  const files = readdirSync(dir).filter((f) => f.endsWith('.pdf'));
-  assert.ok(files.length > 0, 'fixtures present');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.pdf') && existsSync(`${dir}/${f.replace(/\.pdf$/, '.ps')}`));
+  assert.ok(files.length >= 2, 'fixtures present');
   for (const f of files) {
     const r = pdfText(readFileSync(`${dir}/${f}`), LIMITS)!;
     assert.equal(r.truncated, undefined, `${f}: ${r.truncated}`);
     const expected = readFileSync(`${dir}/${f.replace(/\.pdf$/, '.expected.txt')}`, 'utf8').split('\n').filter(Boolean);
     for (const line of expected) assert.ok(r.text.includes(line), `${f}: "${line}" in\n${r.text}`);
   }
+});
+
+test('encrypted PDFs open with the empty user password: RC4 40/128, AES-128, AES-256 (R5, R6), encrypted object streams', () => {
+  const dir = 'test/fixtures/documents';
+  const files = readdirSync(dir).filter((f) => /-(rc4|aes)[\w-]*\.pdf$/.test(f) && !f.includes('password'));
+  assert.ok(files.length >= 6, `fixtures present: ${files.join(', ')}`);
+  for (const f of files) {
+    const r = pdfText(readFileSync(`${dir}/${f}`), LIMITS)!;
+    assert.equal(r.encrypted, false, f);
+    assert.equal(r.truncated, undefined, `${f}: ${r.truncated}`);
+    const source = f.split('-')[0]!;
+    const expected = readFileSync(`${dir}/${source}.expected.txt`, 'utf8').split('\n').filter(Boolean);
+    for (const line of expected) assert.ok(r.text.includes(line), `${f}: "${line}" in\n${r.text}`);
+  }
+});
+
+test('a PDF that needs a real password to open is reported as encrypted, with no text', () => {
+  for (const f of ['invoice-password-aes256.pdf', 'invoice-password-rc4-128.pdf']) {
+    const r = pdfText(readFileSync(`test/fixtures/documents/${f}`), LIMITS)!;
+    assert.equal(r.encrypted, true, f);
+    assert.match(r.truncated ?? '', /^encrypted PDF: a password is needed/, f);
+    assert.equal(r.text, '');
+  }
+});
+
+test('another security handler (certificate encryption) is reported as not readable', () => {
+  const pdf = pagesPdf([flate('BT /F1 12 Tf 72 700 Td (sealed) Tj ET')], HELVETICA, ['<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 >>'], {
+    trailer: '/Encrypt 6 0 R /ID [<0102> <0102>]',
+  });
+  const r = pdfText(pdf, LIMITS)!;
+  assert.equal(r.encrypted, true);
+  assert.match(r.truncated ?? '', /Adobe\.PubSec/);
 });

@@ -17,8 +17,8 @@ export interface DocumentTextLimits {
   /** PDF streams decoded for one message. */
   pdfMaxStreams: number;
   /**
-   * What an encrypted PDF (text not readable: Postern does not decrypt) counts as: 'ignore' leaves it
-   * unread without a note, 'incomplete' marks its text as missing.
+   * What a PDF that needs a password to open counts as: 'incomplete' marks its text as missing,
+   * 'ignore' leaves it unread without a note. (One locked only against printing or copying is read.)
    */
   encryptedPdf: 'ignore' | 'incomplete';
 }

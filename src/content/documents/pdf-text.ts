@@ -10,15 +10,17 @@
 // for the text operators. Glyph widths and text positions tell where a word or a line ends, so a
 // number drawn in pieces comes out as one run. Streams no page draws but which hold text (annotation
 // appearances, pages lost from a broken page tree) are read after the pages, with fonts found by name
-// anywhere in the file.
+// anywhere in the file. An encrypted file is opened with the empty user password when that works (a
+// PDF locked only against printing or copying; pdf-crypt.ts) and its streams decrypted before decoding.
 //
 // Bounded: at most limits.maxStreams streams decoded, limits.maxInflatedBytes bytes produced by all
 // filters together, limits.maxChars characters out; time linear in the input (every search for a
-// keyword resumes where the last one ended). Whenever text may be missing (encrypted, a budget
+// keyword resumes where the last one ended). Whenever text may be missing (a password needed, a budget
 // reached, a stream or font that cannot be decoded) `truncated` says so in plain words; it is absent
 // only when everything was read. Never throws: every failure ends as a `truncated` note.
 import zlib from 'node:zlib';
 import type { DocumentText } from './types.js';
+import { openStandardSecurity, type StandardEncryption } from './pdf-crypt.js';
 
 export type { DocumentText } from './types.js';
 
@@ -851,6 +853,8 @@ const FALLBACK_FONT: Font = { name: '(none)', composite: false, ucs2: false, tab
 
 interface PdfObject {
   num: number;
+  /** Generation number (a key input for decryption); 0 for objects inside object streams. */
+  gen: number;
   value: Value;
   stream?: { start: number; end: number };
   decoded?: Buffer | null;
@@ -858,7 +862,7 @@ interface PdfObject {
 
 class Budget {
   notes: string[] = [];
-  /** Set when the trailer names an /Encrypt dictionary. */
+  /** Set when the file is encrypted and cannot be opened without a password (or uses another handler). */
   encrypted = false;
   constructor(
     public streams: number,
@@ -907,6 +911,8 @@ class PdfDoc {
   private unionFonts: Map<string, Value> | undefined;
   /** Streams used as fonts, CMaps, ... (not content). */
   used = new Set<PdfObject>();
+  /** Set for an encrypted file opened with the empty user password: decrypts one stream's bytes. */
+  decryptStream: ((num: number, gen: number, data: Buffer) => Buffer) | undefined;
 
   constructor(
     readonly b: Buffer,
@@ -926,8 +932,9 @@ class PdfDoc {
       const i = b.indexOf(OBJ, pos);
       if (i < 0) break;
       pos = i + 3;
-      const num = this.objHeader(i);
-      if (num === undefined) continue;
+      const head = this.objHeader(i);
+      if (head === undefined) continue;
+      const { num, gen } = head;
       if (this.objects.size >= MAX_OBJECTS && !this.objects.has(num)) {
         this.budget.note(`more than ${MAX_OBJECTS} objects`);
         break;
@@ -941,7 +948,7 @@ class PdfDoc {
         if (v instanceof Kw) lx.pos = lx.tokStart;
         else value = v;
       }
-      const obj: PdfObject = { num, value };
+      const obj: PdfObject = { num, gen, value };
       pos = Math.max(pos, lx.pos);
       if (value instanceof Map) {
         const kw = lx.next();
@@ -984,8 +991,8 @@ class PdfDoc {
     }
   }
 
-  /** The object number of `N G obj` whose keyword is at `i`; undefined when it is no object header. */
-  private objHeader(i: number): number | undefined {
+  /** The numbers of `N G obj` whose keyword is at `i`; undefined when it is no object header. */
+  private objHeader(i: number): { num: number; gen: number } | undefined {
     const b = this.b;
     if (i + 3 < b.length && CLASS[b[i + 3]!] === 0) return undefined;
     let p = i - 1;
@@ -996,7 +1003,11 @@ class PdfDoc {
     };
     if (!skipWs()) return undefined;
     let n = 0;
+    let gen = 0;
+    let genMul = 1;
     while (p >= 0 && isDigit(b[p]) && n < 6) {
+      gen += (b[p]! - 48) * genMul;
+      genMul *= 10;
       p--;
       n++;
     }
@@ -1011,7 +1022,7 @@ class PdfDoc {
       n++;
     }
     if (n === 0 || (p >= 0 && CLASS[b[p]!] === 0)) return undefined;
-    return num;
+    return { num, gen };
   }
 
   /** Objects kept in object streams (/Type /ObjStm); objects found directly in the file win. */
@@ -1040,7 +1051,7 @@ class PdfDoc {
         const t = vl.next();
         if (t === undefined) continue;
         const v = parseValue(vl, t, true, 0);
-        this.objects.set(num, { num, value: v instanceof Kw ? null : v });
+        this.objects.set(num, { num, gen: 0, value: v instanceof Kw ? null : v });
       }
     }
   }
@@ -1116,6 +1127,8 @@ class PdfDoc {
     }
     this.budget.streams--;
     let data = this.b.subarray(obj.stream.start, obj.stream.end);
+    // cross-reference streams are never encrypted; every other stream of an encrypted file is
+    if (this.decryptStream && this.name(d.get('Type')) !== 'XRef') data = this.decryptStream(obj.num, obj.gen, data);
     const filters = this.filters(d);
     const parmsV = this.resolve(d.get('DecodeParms') ?? d.get('DP'));
     for (let k = 0; k < filters.length; k++) {
@@ -1606,16 +1619,51 @@ function notContent(doc: PdfDoc, o: PdfObject): boolean {
   return d.has('Length1') || d.has('Length2') || d.has('FunctionType') || d.has('Alternate') || d.has('N') || d.has('BitsPerComponent');
 }
 
+/** The encryption dictionary a trailer names, with the trailer's /ID, as plain values. */
+function encryptionOf(doc: PdfDoc, trailer: Dict): StandardEncryption {
+  const e = doc.dict(trailer.get('Encrypt')) ?? new Map<string, Value>();
+  const str = (v: Value | undefined): Buffer | undefined => {
+    const r = doc.resolve(v);
+    return Buffer.isBuffer(r) ? r : undefined;
+  };
+  const v = doc.num(e.get('V')) ?? 0;
+  let streamMethod: StandardEncryption['streamMethod'] = v === 1 || v === 2 || v === 3 ? 'rc4' : 'unknown';
+  if (v >= 4) {
+    const stmF = doc.name(e.get('StmF')) ?? 'Identity';
+    const cfm = stmF === 'Identity' ? 'None' : doc.name(doc.dict(doc.dict(e.get('CF'))?.get(stmF))?.get('CFM')) ?? 'None';
+    streamMethod = cfm === 'None' ? 'none' : cfm === 'V2' ? 'rc4' : cfm === 'AESV2' ? 'aesv2' : cfm === 'AESV3' ? 'aesv3' : 'unknown';
+  }
+  const id = doc.arr(trailer.get('ID'));
+  const em = doc.resolve(e.get('EncryptMetadata'));
+  return {
+    filter: doc.name(e.get('Filter')),
+    v,
+    r: doc.num(e.get('R')) ?? 0,
+    lengthBits: doc.num(e.get('Length')),
+    o: str(e.get('O')) ?? Buffer.alloc(0),
+    u: str(e.get('U')) ?? Buffer.alloc(0),
+    ue: str(e.get('UE')),
+    p: doc.num(e.get('P')) ?? 0,
+    id0: str(id?.[0]) ?? Buffer.alloc(0),
+    encryptMetadata: em !== false,
+    streamMethod,
+  };
+}
+
 function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out): void {
   const doc = new PdfDoc(bytes, budget, limits);
   doc.scan();
   if (!bytes.subarray(Math.max(0, bytes.length - 1024)).includes('%%EOF')) budget.note('no %%EOF: the file may be cut short');
   for (const t of doc.trailerDicts()) {
-    if (t.has('Encrypt')) {
+    if (!t.has('Encrypt')) continue;
+    const crypt = openStandardSecurity(encryptionOf(doc, t));
+    if (!crypt.readable) {
       budget.encrypted = true;
-      budget.note('encrypted PDF: text not readable');
+      budget.note(crypt.reason);
       return;
     }
+    doc.decryptStream = crypt.decryptStream;
+    break;
   }
   doc.readObjectStreams();
   const interp = new Interpreter(doc, out);
@@ -1655,7 +1703,7 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out)
 /** A PDF's text plus what reading it spent, so a caller can share one budget among several PDFs. */
 export interface PdfText extends DocumentText {
   spent: { streams: number; inflatedBytes: number };
-  /** True when the file is encrypted (its text was not read). */
+  /** True when the file is encrypted and could not be opened with the empty user password (its text was not read). */
   encrypted: boolean;
 }
 

@@ -288,10 +288,11 @@ export const outboundConfigSchema = z
               .describe('PDF streams decoded per message; beyond it, dataleak.incomplete.'),
             encryptedPdf: z
               .enum(['ignore', 'incomplete'])
-              .default('ignore')
+              .default('incomplete')
               .describe(
-                'An encrypted PDF: Postern does not decrypt, so its text is not read. "ignore" scans the rest of the message ' +
-                  '(PDFs locked only against printing or copying are common in ordinary mail); "incomplete" reports dataleak.incomplete, so the incomplete action applies.',
+                'A PDF that needs a password to open (or uses certificate encryption), so its text cannot be read: "incomplete" reports dataleak.incomplete, ' +
+                  'so the incomplete action applies (like attachment.encrypted-document for Office files); "ignore" scans the rest of the message. ' +
+                  'PDFs locked only against printing or copying (empty user password) are decrypted and read either way.',
               ),
           })
           .prefault({}),
