@@ -5,7 +5,7 @@
 // pdf-text.ts. Text cut by a limit is marked (documentTextTruncated) so the data-leak check reports an
 // incomplete scan instead of passing silently. Never throws.
 import type { ContentPart } from '../types.js';
-import { pdfText } from './pdf-text.js';
+import { looksLikePdf, pdfText } from './pdf-text.js';
 import { looksLikeXml, officeXmlText } from './xml-text.js';
 import type { DocumentText } from './types.js';
 
@@ -54,8 +54,8 @@ function isOfficeXmlMember(part: ContentPart, containers: ReadonlySet<string>): 
   return part.names.some((n) => /\.xml$/i.test(n)) && looksLikeXml(part.content);
 }
 
-/** A PDF: its header within the first 1,024 bytes, as readers accept it. */
-const isPdf = (part: ContentPart, bytes: Buffer): boolean => part.trueType === 'pdf' || bytes.subarray(0, 1024).includes('%PDF-');
+/** A PDF: by its true type, or by its header where readers look for it (pdf-text.ts decides). */
+const isPdf = (part: ContentPart, bytes: Buffer): boolean => part.trueType === 'pdf' || looksLikePdf(bytes);
 
 /** Fill documentText (and documentTextTruncated) of every document part, in place. */
 export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimits): void {

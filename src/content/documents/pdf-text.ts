@@ -1707,9 +1707,12 @@ export interface PdfText extends DocumentText {
   encrypted: boolean;
 }
 
+/** A PDF by its header: `%PDF-` within the first 1,024 bytes, as readers accept it. */
+export const looksLikePdf = (bytes: Buffer): boolean => bytes.subarray(0, 1024).includes('%PDF-');
+
 /** Text of a PDF (what a reader shows, roughly), or undefined when `bytes` is not a PDF. Never throws. */
 export function pdfText(bytes: Buffer, limits: PdfTextLimits): PdfText | undefined {
-  if (!Buffer.isBuffer(bytes) || !bytes.subarray(0, 1024).includes('%PDF-')) return undefined;
+  if (!Buffer.isBuffer(bytes) || !looksLikePdf(bytes)) return undefined;
   const budget = new Budget(Math.max(0, limits.maxStreams), Math.max(0, limits.maxInflatedBytes));
   const out = new Out(Math.max(0, limits.maxChars), budget);
   try {
