@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { EICAR } from '../../harness/clamd.js';
 import { cardsInRuns, docx } from '../../harness/office.js';
+import { flate, pagesPdf } from '../../harness/pdf.js';
 import { REPO_ROOT, SHARED_CORPUS } from '../../harness/paths.js';
 import { deepMerge } from './world.js';
 import type { MtaName } from './rig.js';
@@ -70,7 +71,7 @@ export interface MessageSpec {
   file?: string;
   /** File under ../shared/corpus (falls back to `file` when the corpus is absent). */
   corpus?: string;
-  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DOCX_CARDS_BASE64:N}} (a .docx with N card numbers split into Word runs), {{DATE}}, {{LINES:N}} (N 72-octet text lines). */
+  /** Inline message. Placeholders: {{EICAR}}, {{EICAR_BASE64}}, {{CARDS:N}}, {{DOCX_CARDS_BASE64:N}} (a .docx with N card numbers split into Word runs), {{PDF_CARDS_BASE64:N}} (a PDF drawing N card numbers, each in two pieces), {{DATE}}, {{LINES:N}} (N 72-octet text lines). */
   text?: string;
 }
 
@@ -189,10 +190,17 @@ export function expandPlaceholders(text: string): string {
     .replace(/\{\{EICAR_BASE64\}\}/g, EICAR.toString('base64'))
     .replace(/\{\{EICAR\}\}/g, EICAR.toString('latin1'))
     .replace(/\{\{DOCX_CARDS_BASE64:(\d+)\}\}/g, (_, n: string) => docx(cardsInRuns(cardNumbers(Number(n)))).toString('base64').replace(/.{76}/g, '$&\n').trimEnd())
+    .replace(/\{\{PDF_CARDS_BASE64:(\d+)\}\}/g, (_, n: string) => pdfWithCards(cardNumbers(Number(n))).toString('base64').replace(/.{76}/g, '$&\n').trimEnd())
     .replace(/\{\{CARDS:(\d+)\}\}/g, (_, n: string) => cardNumbers(Number(n)).map((c, i) => `Customer ${i + 1}: ${c}`).join('\n'))
     .replace(/\{\{DATE\}\}/g, new Date().toUTCString().replace('GMT', '+0000'))
     .replace(/\{\{LINES:(\d+)\}\}/g, (_, n: string) =>
       Array.from({ length: Number(n) }, (_x, i) => `${String(i).padStart(8, '0')} the quick brown fox jumps over the lazy dog, line after line.`).join('\n'));
+}
+
+/** A one-page PDF drawing each card as two strings: the digits never sit together in the (compressed) file. */
+function pdfWithCards(cards: string[]): Buffer {
+  const lines = cards.map((c) => `(${c.slice(0, 7)}) Tj (${c.slice(7)}) Tj T*`).join('\n');
+  return pagesPdf([flate(`BT /F1 10 Tf 12 TL 72 760 Td\n${lines}\nET`)]);
 }
 
 export function messageBytes(spec: MessageSpec | undefined, where: string): Buffer | undefined {
