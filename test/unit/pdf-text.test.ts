@@ -291,13 +291,14 @@ test('the stream and character budgets stop with truncated set', () => {
   assert.equal(all.truncated, undefined);
 });
 
-test('a file cut short keeps what it holds and says text may be missing', () => {
+test('a file cut short keeps what it holds and remarks on it, without calling it incomplete (no reader sees more)', () => {
   const words = Array.from({ length: 400 }, (_, i) => `(word${i}) Tj T*`).join(' ');
   const pdf = pagesPdf([flate(`BT /F1 12 Tf 14 TL 72 700 Td ${words} ET`)]);
   const cut = pdf.subarray(0, Math.floor(pdf.length * 0.6));
   const r = pdfText(cut, LIMITS)!;
   assert.ok(r.text.includes('word0\nword1\n'), r.text.slice(0, 100));
-  assert.ok(r.truncated, 'truncated is set');
+  assert.equal(r.truncated, undefined, 'nothing hidden: the bytes that would hold more text are not in the file');
+  assert.match(r.remarks ?? '', /cut short/);
   for (let n = 0; n < pdf.length; n += 13) {
     const part = pdfText(pdf.subarray(0, n), LIMITS);
     if (n >= 16) assert.ok(part && typeof part.text === 'string');

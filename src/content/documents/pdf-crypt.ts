@@ -25,7 +25,12 @@ export interface StandardEncryption {
 }
 
 export type PdfCrypt =
-  | { readable: true; decryptStream(num: number, gen: number, data: Buffer): Buffer }
+  | {
+      readable: true;
+      decryptStream(num: number, gen: number, data: Buffer): Buffer;
+      /** A string held in indirect object `num gen` (not in an object stream): same object key and cipher as its streams. */
+      decryptString(num: number, gen: number, data: Buffer): Buffer;
+    }
   | { readable: false; reason: string };
 
 /** The fixed 32-byte string passwords are padded with (§7.6.4.3.2). */
@@ -137,23 +142,23 @@ export function openStandardSecurity(e: StandardEncryption): PdfCrypt {
     if (e.r >= 5) {
       const key = aes256FileKey(e);
       if (!key) return { readable: false, reason: 'encrypted PDF: a password is needed to open it' };
-      if (e.streamMethod === 'none') return { readable: true, decryptStream: (_n, _g, data) => data };
-      return { readable: true, decryptStream: (_n, _g, data) => aesCbcDecrypt(key, data) };
+      if (e.streamMethod === 'none') return { readable: true, decryptStream: (_n, _g, data) => data, decryptString: (_n, _g, data) => data };
+      const aes = (_n: number, _g: number, data: Buffer): Buffer => aesCbcDecrypt(key, data);
+      return { readable: true, decryptStream: aes, decryptString: aes };
     }
     if (e.r < 2) return { readable: false, reason: `encrypted PDF: revision ${e.r} not supported` };
     const n = e.r === 2 ? 5 : Math.min(16, Math.max(5, Math.floor((e.lengthBits ?? (e.v >= 4 ? 128 : 40)) / 8)));
     const key = legacyFileKey(e, n);
     if (!legacyUserPasswordFits(e, key)) return { readable: false, reason: 'encrypted PDF: a password is needed to open it' };
     const method = e.streamMethod;
-    if (method === 'none') return { readable: true, decryptStream: (_n, _g, data) => data };
-    return {
-      readable: true,
-      decryptStream(num, gen, data) {
-        const salt = method === 'aesv2' ? [Buffer.from('sAlT', 'latin1')] : [];
-        const objKey = md5(key, Buffer.from([num & 0xff, (num >> 8) & 0xff, (num >> 16) & 0xff, gen & 0xff, (gen >> 8) & 0xff]), ...salt).subarray(0, Math.min(n + 5, 16));
-        return method === 'aesv2' ? aesCbcDecrypt(objKey, data) : rc4(objKey, data);
-      },
+    if (method === 'none') return { readable: true, decryptStream: (_n, _g, data) => data, decryptString: (_n, _g, data) => data };
+    // Algorithm 1: the object key from the file key, the object number and generation (and "sAlT" for AES)
+    const decrypt = (num: number, gen: number, data: Buffer): Buffer => {
+      const salt = method === 'aesv2' ? [Buffer.from('sAlT', 'latin1')] : [];
+      const objKey = md5(key, Buffer.from([num & 0xff, (num >> 8) & 0xff, (num >> 16) & 0xff, gen & 0xff, (gen >> 8) & 0xff]), ...salt).subarray(0, Math.min(n + 5, 16));
+      return method === 'aesv2' ? aesCbcDecrypt(objKey, data) : rc4(objKey, data);
     };
+    return { readable: true, decryptStream: decrypt, decryptString: decrypt };
   } catch (err) {
     return { readable: false, reason: `encrypted PDF: ${(err as Error).message}` };
   }

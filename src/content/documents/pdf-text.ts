@@ -3,24 +3,40 @@
 // an operator whose string goes through a font's encoding or ToUnicode CMap, so a card number is
 // invisible in the raw bytes. This module reads it back.
 //
-// How: indirect objects and their streams are found by scanning for `N G obj` (xref offsets are not
-// trusted; a later object with the same number wins), object streams are opened for the dictionaries
-// they hold, streams are decoded (Flate, LZW, ASCIIHex, ASCII85, RunLength; images are skipped), pages
-// are walked from the catalog and their content streams (and the form XObjects they draw) interpreted
-// for the text operators. Glyph widths and text positions tell where a word or a line ends, so a
-// number drawn in pieces comes out as one run. Streams no page draws but which hold text (annotation
-// appearances, pages lost from a broken page tree) are read after the pages, with fonts found by name
-// anywhere in the file. An encrypted file is opened with the empty user password when that works (a
-// PDF locked only against printing or copying; pdf-crypt.ts) and its streams decrypted before decoding.
+// How: a union of plausible readings, since an attacker shapes the file for the reading we miss.
+// Indirect objects and their streams are found by scanning for `N G obj` and also at the offsets of
+// classic xref tables and xref streams (parsed forward, so odd headers are found); every version of an
+// object is kept — references reach the xref's (else the last), and the other versions are read too.
+// Object streams are opened for the objects they hold; streams are decoded (Flate, LZW with predictors
+// — pdf-predictor.ts —, ASCIIHex, ASCII85, RunLength; images are skipped). The pages of every catalog
+// are walked and their content streams (and the form XObjects they draw, again under other resources)
+// interpreted for the text operators. Glyph widths and text positions tell where a word or a line
+// ends, so a number drawn in pieces comes out as one run. Each page is also read ordered by position,
+// with its content streams joined without a separator, and by the encoding of a non-embedded font
+// whose ToUnicode says otherwise — each extra reading written only when it differs. Streams no page
+// draws but which hold text (annotation appearances, pages lost from a broken page tree, shadowed
+// versions) are read after the pages, then outline titles, form field values and attached files
+// (pdf-strings.ts). An encrypted file is opened with the empty user password when that works (a PDF
+// locked only against printing or copying; pdf-crypt.ts) and its streams and strings decrypted.
 //
 // Bounded: at most limits.maxStreams streams decoded, limits.maxInflatedBytes bytes produced by all
-// filters together, limits.maxChars characters out; time linear in the input (every search for a
-// keyword resumes where the last one ended). Whenever text may be missing (a password needed, a budget
+// filters together, limits.maxChars characters out, and a work budget (tokens lexed, CMap entries,
+// glyphs: 20 million plus 4 per input and inflated byte) that ends any super-linear path; a CMap
+// stream is parsed once however many fonts share it, an object stream's object once per offset, a
+// trailer no further than the next. Whenever text may be missing (a password needed, a budget
 // reached, a stream or font that cannot be decoded) `truncated` says so in plain words; it is absent
 // only when everything was read. Never throws: every failure ends as a `truncated` note.
-import zlib from 'node:zlib';
+//
+// Modules: pdf-lexer.ts (tokens, values, work meter), pdf-filters.ts and pdf-predictor.ts (stream
+// decoding), pdf-fonts.ts (encodings, glyph names, CMaps), pdf-strings.ts (text strings, attached
+// files), pdf-crypt.ts (the Standard security handler); this file: the document, the content-stream
+// interpreter and the readings.
 import type { DocumentText } from './types.js';
 import { openStandardSecurity, type StandardEncryption } from './pdf-crypt.js';
+import { CLASS, isDigit, Name, Ref, Kw, type Value, type Dict, Meter, Lexer, parseValue, parseDict, inComment, upperBound, finder } from './pdf-lexer.js';
+import { CUT_SHORT, type Decoded, inflate, asciiHex, ascii85, lzw, runLength, predicted, FILTER_ALIASES, IMAGE_FILTERS } from './pdf-filters.js';
+import { WIN_ANSI, MAC_ROMAN, glyphText, CMap, parseCMap, type Font, FALLBACK_FONT } from './pdf-fonts.js';
+import { fileText, pdfTextString } from './pdf-strings.js';
 
 export type { DocumentText } from './types.js';
 
@@ -31,18 +47,25 @@ export interface PdfTextLimits {
   maxInflatedBytes: number;
   /** Streams decoded at most. */
   maxStreams: number;
+  /** Work units (tokens lexed, CMap entries, glyphs) at most; by default 20 million plus 4 per input and inflated byte. */
+  maxWork?: number;
 }
 
 /** Indirect objects kept at most (a file of nothing but `1 0 obj` must not fill memory). */
 const MAX_OBJECTS = 1_000_000;
 /** Pages walked at most. */
 const MAX_PAGES = 200_000;
-/** Nesting of arrays and dictionaries parsed; deeper brackets are read as flat tokens. */
-const MAX_DEPTH = 64;
 /** Form XObjects drawn inside form XObjects, at most. */
 const MAX_FORM_DEPTH = 12;
-/** Entries a ToUnicode CMap may expand to (larger ranges stay ranges). */
+/** Entries all ToUnicode CMaps of a document together may expand to (larger ranges stay ranges). */
 const MAX_CMAP_ENTRIES = 300_000;
+/** Work units (tokens lexed, CMap entries, glyphs shown) every PDF may spend, plus WORK_PER_BYTE per input and inflated byte. */
+const WORK_BASE = 20_000_000;
+const WORK_PER_BYTE = 4;
+/** Times one form XObject is read again under other resources or another font. */
+const MAX_FORM_REPEATS = 8;
+/** Glyph runs kept per page for the reading sorted by position. */
+const MAX_RUNS = 20_000;
 /** Notes kept in `truncated`. */
 const MAX_NOTES = 6;
 /** A TJ adjustment below this (thousandths of an em, negative = moves right) is a word gap. */
@@ -53,806 +76,12 @@ const WORD_GAP_EM = 0.2;
 const LINE_GAP_EM = 0.5;
 
 // ---------------------------------------------------------------------------------------------
-// Lexical layer: the same tokens serve object syntax, content streams and CMaps.
-
-/** Character classes: 1 whitespace, 2 delimiter, 0 regular. */
-const CLASS = new Uint8Array(256);
-for (const c of [0, 9, 10, 12, 13, 32]) CLASS[c] = 1;
-for (const c of '()<>[]{}/%') CLASS[c.charCodeAt(0)] = 2;
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 16; i++) {
-  HEX['0123456789abcdef'.charCodeAt(i)] = i;
-  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
-}
-const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
-
-class Name {
-  constructor(readonly v: string) {}
-}
-class Ref {
-  constructor(
-    readonly num: number,
-    readonly gen: number,
-  ) {}
-}
-/** A keyword, operator or delimiter token. */
-class Kw {
-  constructor(readonly v: string) {}
-}
-
-type Value = null | boolean | number | Name | Buffer | Ref | Value[] | Dict;
-type Dict = Map<string, Value>;
-type Token = number | Name | Buffer | Kw;
-
-const KW: Record<string, Kw> = {};
-for (const k of ['[', ']', '<<', '>>', '{', '}', '>', ')', '']) KW[k] = new Kw(k);
-
-class Lexer {
-  pos: number;
-  /** Where the last token returned by next() began. */
-  tokStart = 0;
-
-  constructor(
-    readonly b: Buffer,
-    pos: number,
-    readonly end: number,
-  ) {
-    this.pos = pos;
-  }
-
-  private skipSpace(): void {
-    const b = this.b;
-    const end = this.end;
-    let p = this.pos;
-    while (p < end) {
-      const c = b[p]!;
-      if (CLASS[c] === 1) p++;
-      else if (c === 37) {
-        while (p < end && b[p] !== 10 && b[p] !== 13) p++;
-      } else break;
-    }
-    this.pos = p;
-  }
-
-  next(): Token | undefined {
-    this.skipSpace();
-    const b = this.b;
-    const end = this.end;
-    const p = this.pos;
-    if (p >= end) return undefined;
-    this.tokStart = p;
-    const c = b[p]!;
-    switch (c) {
-      case 0x28: // (
-        return this.literal();
-      case 0x2f: // /
-        return this.name();
-      case 0x3c: // <
-        if (b[p + 1] === 0x3c && p + 1 < end) {
-          this.pos = p + 2;
-          return KW['<<']!;
-        }
-        return this.hex();
-      case 0x3e: // >
-        if (b[p + 1] === 0x3e && p + 1 < end) {
-          this.pos = p + 2;
-          return KW['>>']!;
-        }
-        this.pos = p + 1;
-        return KW['>']!;
-      case 0x5b:
-        this.pos = p + 1;
-        return KW['[']!;
-      case 0x5d:
-        this.pos = p + 1;
-        return KW[']']!;
-      case 0x7b:
-        this.pos = p + 1;
-        return KW['{']!;
-      case 0x7d:
-        this.pos = p + 1;
-        return KW['}']!;
-      case 0x29:
-        this.pos = p + 1;
-        return KW[')']!;
-    }
-    let q = p;
-    while (q < end && CLASS[b[q]!] === 0) q++;
-    this.pos = q;
-    if (q - p > 64) return KW['']!; // no real token is this long: junk, not worth a string
-    const s = b.toString('latin1', p, q);
-    if (isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e) {
-      const n = Number(s);
-      if (!Number.isNaN(n)) return n;
-      const f = parseFloat(s);
-      if (!Number.isNaN(f)) return f;
-    }
-    return new Kw(s);
-  }
-
-  private name(): Name {
-    const b = this.b;
-    let q = this.pos + 1;
-    while (q < this.end && CLASS[b[q]!] === 0) q++;
-    const raw = b.toString('latin1', this.pos + 1, q);
-    this.pos = q;
-    if (!raw.includes('#')) return new Name(raw);
-    return new Name(raw.replace(/#([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))));
-  }
-
-  /** A literal string: balanced parentheses, backslash escapes, octal, line continuation. */
-  private literal(): Buffer {
-    const b = this.b;
-    const end = this.end;
-    const start = this.pos + 1;
-    let depth = 1;
-    let q = start;
-    let escapes = false;
-    while (q < end) {
-      const c = b[q]!;
-      if (c === 0x5c) {
-        escapes = true;
-        q += 2;
-        continue;
-      }
-      if (c === 0x28) depth++;
-      else if (c === 0x29 && --depth === 0) break;
-      q++;
-    }
-    const stop = Math.min(q, end);
-    this.pos = Math.min(q + 1, end);
-    if (!escapes) return b.subarray(start, stop);
-    const out = Buffer.allocUnsafe(stop - start);
-    let o = 0;
-    for (let i = start; i < stop; i++) {
-      let c = b[i]!;
-      if (c !== 0x5c) {
-        out[o++] = c;
-        continue;
-      }
-      if (++i >= stop) break;
-      c = b[i]!;
-      switch (c) {
-        case 0x6e: out[o++] = 10; break; // \n
-        case 0x72: out[o++] = 13; break; // \r
-        case 0x74: out[o++] = 9; break; // \t
-        case 0x62: out[o++] = 8; break; // \b
-        case 0x66: out[o++] = 12; break; // \f
-        case 0x0d: // backslash-newline: the string continues, no character
-          if (b[i + 1] === 0x0a) i++;
-          break;
-        case 0x0a:
-          break;
-        default:
-          if (c >= 0x30 && c <= 0x37) {
-            let v = c - 0x30;
-            for (let k = 0; k < 2 && i + 1 < stop && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x37; k++) v = v * 8 + b[++i]! - 0x30;
-            out[o++] = v & 0xff;
-          } else {
-            out[o++] = c; // \( \) \\ and unknown escapes: the character itself
-          }
-      }
-    }
-    return out.subarray(0, o);
-  }
-
-  /** A hex string; whitespace ignored, an odd last digit padded with 0. */
-  private hex(): Buffer {
-    const b = this.b;
-    const start = this.pos + 1;
-    const close = b.indexOf(0x3e, start);
-    const stop = close < 0 || close >= this.end ? this.end : close;
-    this.pos = Math.min(stop + 1, this.end);
-    const out = Buffer.allocUnsafe(((stop - start) >> 1) + 1);
-    let o = 0;
-    let hi = -1;
-    for (let i = start; i < stop; i++) {
-      const v = HEX[b[i]!]!;
-      if (v < 0) continue;
-      if (hi < 0) hi = v;
-      else {
-        out[o++] = (hi << 4) | v;
-        hi = -1;
-      }
-    }
-    if (hi >= 0) out[o++] = hi << 4;
-    return out.subarray(0, o);
-  }
-}
-
-/** Tokens skipped as noise inside arrays and dictionaries. */
-const NOISE = new Set(['>', '{', '}', ')', '']);
-
-/** The value starting with `tok`; a keyword that is no value is returned as is. */
-function parseValue(lx: Lexer, tok: Token, refs: boolean, depth: number): Value | Kw {
-  if (typeof tok === 'number') {
-    if (refs && Number.isInteger(tok) && tok >= 0) {
-      const pos = lx.pos;
-      const start = lx.tokStart;
-      const gen = lx.next();
-      if (typeof gen === 'number' && Number.isInteger(gen) && gen >= 0) {
-        const r = lx.next();
-        if (r instanceof Kw && r.v === 'R') return new Ref(tok, gen);
-      }
-      lx.pos = pos;
-      lx.tokStart = start;
-    }
-    return tok;
-  }
-  if (!(tok instanceof Kw)) return tok;
-  switch (tok.v) {
-    case '[':
-      return depth >= MAX_DEPTH ? null : parseArray(lx, refs, depth + 1);
-    case '<<':
-      return depth >= MAX_DEPTH ? null : parseDict(lx, refs, depth + 1);
-    case 'true':
-      return true;
-    case 'false':
-      return false;
-    case 'null':
-      return null;
-    default:
-      return tok;
-  }
-}
-
-function parseArray(lx: Lexer, refs: boolean, depth: number): Value[] {
-  const arr: Value[] = [];
-  for (;;) {
-    const t = lx.next();
-    if (t === undefined) return arr;
-    const v = parseValue(lx, t, refs, depth);
-    if (v instanceof Kw) {
-      if (v.v === ']') return arr;
-      if (NOISE.has(v.v)) continue;
-      lx.pos = lx.tokStart; // a keyword ends a broken array: leave it to the caller
-      return arr;
-    }
-    arr.push(v);
-  }
-}
-
-function parseDict(lx: Lexer, refs: boolean, depth: number): Dict {
-  const d: Dict = new Map();
-  for (;;) {
-    const t = lx.next();
-    if (t === undefined) return d;
-    if (t instanceof Kw) {
-      if (t.v === '>>') return d;
-      if (NOISE.has(t.v) || t.v === ']') continue;
-      lx.pos = lx.tokStart;
-      return d;
-    }
-    if (!(t instanceof Name)) continue;
-    const vt = lx.next();
-    if (vt === undefined) return d;
-    const v = parseValue(lx, vt, refs, depth);
-    if (v instanceof Kw) {
-      if (v.v === '>>') return d;
-      if (NOISE.has(v.v) || v.v === ']') continue;
-      lx.pos = lx.tokStart;
-      return d;
-    }
-    d.set(t.v, v);
-  }
-}
-
-/** Finds `pat` from a position on; repeated searches that move forward reuse the last answer (linear overall). */
-function finder(b: Buffer, pat: string): (from: number) => number {
-  const needle = Buffer.from(pat, 'latin1');
-  let lastFrom = -1;
-  let lastHit = -1;
-  return (from) => {
-    if (lastFrom >= 0 && from >= lastFrom && (lastHit < 0 || from <= lastHit)) return lastHit;
-    lastFrom = from;
-    lastHit = b.indexOf(needle, from);
-    return lastHit;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stream filters. Each returns its output (perhaps partial) and an error when it could not finish.
-
-interface Decoded {
-  out: Buffer;
-  err?: string;
-  /** The output would pass the inflated-bytes budget. */
-  over?: boolean;
-}
-
-const SYNC = zlib.constants.Z_SYNC_FLUSH;
-
-/** Inflate `data` whole (finish) or as far as it goes (sync flush: a stream cut short gives what it holds). */
-function inflateOnce(data: Buffer, raw: boolean, cap: number, partial: boolean): Buffer {
-  const opts: zlib.ZlibOptions = { maxOutputLength: Math.max(1, Math.min(cap, 0x7fffffff)) };
-  if (partial) opts.finishFlush = SYNC;
-  return raw ? zlib.inflateRawSync(data, opts) : zlib.inflateSync(data, opts);
-}
-
-const tooLarge = (e: unknown): boolean => (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
-const cutShort = (e: unknown): boolean => (e as { code?: string }).code === 'Z_BUF_ERROR';
-
-/**
- * Inflate with at most `cap` bytes out. A zlib header that is not one is read as raw deflate; a stream
- * cut short yields what it holds; a stream broken part-way yields what inflates before the break (the
- * longest prefix that inflates, found by halving). Both come with an error.
- */
-function inflate(data: Buffer, cap: number): Decoded {
-  let d = data;
-  let k = 0;
-  while (k < d.length && k < 4 && CLASS[d[k]!] === 1) k++; // stray EOL bytes before the header
-  d = d.subarray(k);
-  const zlibHeader = d.length >= 2 && (d[0]! & 0x0f) === 8 && ((d[0]! << 8) | d[1]!) % 31 === 0;
-  const tries: Array<[Buffer, boolean]> = zlibHeader ? [[d, false], [d.subarray(2), true]] : [[d, true], [d, false]];
-  let firstErr = '';
-  for (const [input, raw] of tries) {
-    // the second reading only stands in for a bad header: after a data error in the first, its output is suspect
-    const suspect = firstErr !== '' && !/header|compression method|window size/i.test(firstErr);
-    try {
-      const out = inflateOnce(input, raw, cap, false);
-      return suspect ? { out, err: `invalid deflate data (${firstErr})` } : { out };
-    } catch (e) {
-      if (tooLarge(e)) return { out: Buffer.alloc(0), over: true };
-      if (cutShort(e)) {
-        try {
-          return { out: inflateOnce(input, raw, cap, true), err: suspect ? `invalid deflate data (${firstErr})` : 'compressed data cut short' };
-        } catch (e2) {
-          if (tooLarge(e2)) return { out: Buffer.alloc(0), over: true };
-        }
-      }
-      firstErr ||= (e as Error).message;
-    }
-  }
-  // broken part-way: the longest prefix that inflates, by halving (fewer tries on a large stream, so
-  // that a large broken stream costs at most ~10 inflations of itself)
-  const [input, raw] = tries[0]!;
-  let lo = 0;
-  let hi = input.length;
-  let best: Buffer = Buffer.alloc(0);
-  const maxTries = input.length <= 1 << 18 ? 24 : 10;
-  for (let n = 0; n < maxTries && hi - lo > 1; n++) {
-    const mid = (lo + hi) >>> 1;
-    try {
-      best = inflateOnce(input.subarray(0, mid), raw, cap, true);
-      lo = mid;
-    } catch (e) {
-      if (tooLarge(e)) return { out: best, over: true };
-      hi = mid;
-    }
-  }
-  return { out: best, err: `invalid deflate data (${firstErr})` };
-}
-
-/** Output buffer that grows to at most `cap` bytes. */
-class Sink {
-  buf: Buffer;
-  n = 0;
-  over = false;
-  constructor(
-    hint: number,
-    readonly cap: number,
-  ) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, Math.min(hint, cap)));
-  }
-  /** Room for `k` more bytes; false (and `over`) when the cap forbids it. */
-  room(k: number): boolean {
-    const need = this.n + k;
-    if (need > this.cap) {
-      this.over = true;
-      return false;
-    }
-    if (need > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.min(this.cap, Math.max(need, this.buf.length * 2)));
-      this.buf.copy(next, 0, 0, this.n);
-      this.buf = next;
-    }
-    return true;
-  }
-  push(c: number): boolean {
-    if (!this.room(1)) return false;
-    this.buf[this.n++] = c;
-    return true;
-  }
-  done(err?: string): Decoded {
-    const r: Decoded = { out: this.buf.subarray(0, this.n) };
-    if (this.over) r.over = true;
-    if (err) r.err = err;
-    return r;
-  }
-}
-
-function asciiHex(data: Buffer, cap: number): Decoded {
-  const s = new Sink(data.length >> 1, cap);
-  let hi = -1;
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i]!;
-    if (c === 0x3e) break;
-    const v = HEX[c]!;
-    if (v < 0) {
-      if (CLASS[c] === 1) continue;
-      return s.done('invalid ASCIIHex character');
-    }
-    if (hi < 0) hi = v;
-    else {
-      if (!s.push((hi << 4) | v)) return s.done();
-      hi = -1;
-    }
-  }
-  if (hi >= 0) s.push(hi << 4);
-  return s.done();
-}
-
-function ascii85(data: Buffer, cap: number): Decoded {
-  const s = new Sink(data.length, cap);
-  let i = 0;
-  while (i < data.length && CLASS[data[i]!] === 1) i++;
-  if (data[i] === 0x3c && data[i + 1] === 0x7e) i += 2; // <~
-  let group = 0;
-  let n = 0;
-  const emit = (v: number, bytes: number): boolean => {
-    for (let k = 0; k < bytes; k++) if (!s.push(Math.floor(v / 2 ** (24 - 8 * k)) & 0xff)) return false;
-    return true;
-  };
-  let err: string | undefined;
-  for (; i < data.length; i++) {
-    const c = data[i]!;
-    if (CLASS[c] === 1) continue;
-    if (c === 0x7e) break; // ~>
-    if (c === 0x7a && n === 0) {
-      if (!emit(0, 4)) return s.done();
-      continue;
-    }
-    if (c < 33 || c > 117) {
-      err = 'invalid ASCII85 character';
-      break;
-    }
-    group = group * 85 + (c - 33);
-    if (++n === 5) {
-      if (!emit(group % 2 ** 32, 4)) return s.done();
-      group = 0;
-      n = 0;
-    }
-  }
-  if (n > 1) {
-    for (let k = n; k < 5; k++) group = group * 85 + 84;
-    emit(group % 2 ** 32, n - 1);
-  }
-  return s.done(err);
-}
-
-function lzw(data: Buffer, cap: number, early: number): Decoded {
-  const s = new Sink(data.length * 3, cap);
-  const prefix = new Int16Array(4096);
-  const last = new Uint8Array(4096);
-  const first = new Uint8Array(4096);
-  const len = new Uint16Array(4096);
-  for (let i = 0; i < 256; i++) {
-    prefix[i] = -1;
-    last[i] = i;
-    first[i] = i;
-    len[i] = 1;
-  }
-  let next = 258;
-  let width = 9;
-  let prev = -1;
-  let bits = 0;
-  let nbits = 0;
-  for (let i = 0; i < data.length; i++) {
-    bits = ((bits << 8) | data[i]!) & 0xffffff;
-    nbits += 8;
-    while (nbits >= width) {
-      const code = (bits >>> (nbits - width)) & ((1 << width) - 1);
-      nbits -= width;
-      if (code === 256) {
-        next = 258;
-        width = 9;
-        prev = -1;
-        continue;
-      }
-      if (code === 257) return s.done();
-      let L: number;
-      if (code < 256 || (code >= 258 && code < next)) L = len[code]!;
-      else if (code === next && prev >= 0) L = len[prev]! + 1;
-      else return s.done('invalid LZW code');
-      if (!s.room(L)) return s.done();
-      const o = s.n;
-      const buf = s.buf;
-      if (code < next) {
-        let c = code;
-        for (let k = L - 1; k >= 0; k--) {
-          buf[o + k] = last[c]!;
-          c = prefix[c]!;
-        }
-      } else {
-        let c = prev;
-        for (let k = L - 2; k >= 0; k--) {
-          buf[o + k] = last[c]!;
-          c = prefix[c]!;
-        }
-        buf[o + L - 1] = first[prev]!;
-      }
-      s.n += L;
-      if (prev >= 0 && next < 4096) {
-        prefix[next] = prev;
-        last[next] = buf[o]!;
-        first[next] = first[prev]!;
-        len[next] = len[prev]! + 1;
-        next++;
-      }
-      prev = code;
-      if (next + early >= 1 << width && width < 12) width++;
-    }
-  }
-  return s.done();
-}
-
-function runLength(data: Buffer, cap: number): Decoded {
-  const s = new Sink(data.length * 2, cap);
-  for (let i = 0; i < data.length; ) {
-    const n = data[i++]!;
-    if (n === 128) break;
-    if (n < 128) {
-      const k = Math.min(n + 1, data.length - i);
-      if (!s.room(k)) return s.done();
-      data.copy(s.buf, s.n, i, i + k);
-      s.n += k;
-      i += k;
-    } else {
-      if (i >= data.length) break;
-      const k = 257 - n;
-      if (!s.room(k)) return s.done();
-      s.buf.fill(data[i]!, s.n, s.n + k);
-      s.n += k;
-      i++;
-    }
-  }
-  return s.done();
-}
-
-const FILTER_ALIASES: Record<string, string> = {
-  Fl: 'FlateDecode', AHx: 'ASCIIHexDecode', A85: 'ASCII85Decode', LZW: 'LZWDecode', RL: 'RunLengthDecode',
-  DCT: 'DCTDecode', CCF: 'CCITTFaxDecode',
-};
-const IMAGE_FILTERS = new Set(['DCTDecode', 'JPXDecode', 'CCITTFaxDecode', 'JBIG2Decode']);
-
-// ---------------------------------------------------------------------------------------------
-// Fonts: how the codes of a shown string become text, and how far each moves the pen.
-
-/** Windows-1252 at 0x80-0x9f (undefined codes as Latin-1 controls). */
-const CP1252_HIGH = '€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ';
-const WIN_ANSI: string[] = [];
-for (let i = 0; i < 256; i++) WIN_ANSI.push(i >= 0x80 && i < 0xa0 ? CP1252_HIGH[i - 0x80]! : String.fromCharCode(i));
-const MAC_HIGH =
-  'ÄÅÇÉÑÖÜáàâäãåçéèêëíìîïñóòôöõúùûü†°¢£§•¶ß®©™´¨≠ÆØ∞±≤≥¥µ∂∑∏π∫ªºΩæø¿¡¬√ƒ≈∆«»… ÀÃÕŒœ–—“”‘’÷◊ÿŸ⁄€‹›ﬁﬂ‡·‚„‰ÂÊÁËÈÍÎÏÌÓÔ\uf8ffÒÚÛÙıˆ˜¯˘˙˚¸˝˛ˇ';
-const MAC_ROMAN: string[] = WIN_ANSI.map((c, i) => (i >= 0x80 ? (MAC_HIGH[i - 0x80] ?? c) : c));
-
-const GLYPHS: Record<string, string> = {
-  space: ' ', exclam: '!', quotedbl: '"', numbersign: '#', dollar: '$', percent: '%', ampersand: '&', quotesingle: "'",
-  quoteright: '’', quoteleft: '‘', parenleft: '(', parenright: ')', asterisk: '*', plus: '+', comma: ',', hyphen: '-',
-  minus: '−', period: '.', slash: '/', zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6',
-  seven: '7', eight: '8', nine: '9', colon: ':', semicolon: ';', less: '<', equal: '=', greater: '>', question: '?',
-  at: '@', bracketleft: '[', backslash: '\\', bracketright: ']', asciicircum: '^', underscore: '_', grave: '`',
-  braceleft: '{', bar: '|', braceright: '}', asciitilde: '~', endash: '–', emdash: '—', bullet: '•',
-  quotedblleft: '“', quotedblright: '”', quotesinglbase: '‚', quotedblbase: '„', ellipsis: '…', dagger: '†',
-  daggerdbl: '‡', fi: 'fi', fl: 'fl', ff: 'ff', ffi: 'ffi', ffl: 'ffl', nbspace: '\u00a0', sterling: '£', Euro: '€',
-  euro: '€', yen: '¥', cent: '¢', section: '§', paragraph: '¶', degree: '°', copyright: '©', registered: '®',
-  trademark: '™', germandbls: 'ß', ae: 'æ', AE: 'Æ', oe: 'œ', OE: 'Œ', oslash: 'ø', Oslash: 'Ø', eth: 'ð', Eth: 'Ð',
-  thorn: 'þ', Thorn: 'Þ', dotlessi: 'ı', multiply: '×', divide: '÷', plusminus: '±', guillemotleft: '«',
-  guillemotright: '»', exclamdown: '¡', questiondown: '¿', periodcentered: '·', tab: '\t',
-};
-const ACCENTS: Record<string, string> = {
-  acute: '\u0301', grave: '\u0300', circumflex: '\u0302', dieresis: '\u0308', tilde: '\u0303', ring: '\u030a',
-  cedilla: '\u0327', caron: '\u030c', macron: '\u0304', breve: '\u0306', ogonek: '\u0328', dotaccent: '\u0307',
-  hungarumlaut: '\u030b',
-};
-
-/** The text of a glyph name (AGL subset, uniXXXX, uXXXX, accented letters, ligatures with _); undefined when unknown. */
-function glyphText(name: string, depth = 0): string | undefined {
-  const known = GLYPHS[name];
-  if (known !== undefined) return known;
-  if (/^[A-Za-z]$/.test(name)) return name;
-  let m = /^uni((?:[0-9A-Fa-f]{4})+)$/.exec(name);
-  if (m) {
-    let s = '';
-    for (let i = 0; i < m[1]!.length; i += 4) s += String.fromCharCode(parseInt(m[1]!.slice(i, i + 4), 16));
-    return s;
-  }
-  m = /^u([0-9A-Fa-f]{4,6})$/.exec(name);
-  if (m) {
-    const cp = parseInt(m[1]!, 16);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : undefined;
-  }
-  m = /^([A-Za-z])(acute|grave|circumflex|dieresis|tilde|ring|cedilla|caron|macron|breve|ogonek|dotaccent|hungarumlaut)$/.exec(name);
-  if (m) return (m[1]! + ACCENTS[m[2]!]!).normalize('NFC');
-  if (depth > 0) return undefined;
-  const dot = name.indexOf('.');
-  if (dot > 0) return glyphText(name.slice(0, dot), 1);
-  if (name.includes('_')) {
-    const parts = name.split('_').map((p) => glyphText(p, 1));
-    return parts.every((p) => p !== undefined) ? parts.join('') : undefined;
-  }
-  return undefined;
-}
-
-/** Decode a UTF-16BE destination string of a CMap (a single byte as Latin-1). */
-function utf16be(b: Buffer): string {
-  if (b.length === 1) return String.fromCharCode(b[0]!);
-  let s = '';
-  for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
-  return s;
-}
-
-const codeOf = (b: Buffer): number => {
-  let v = 0;
-  for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!;
-  return v;
-};
-
-interface CodeSpace {
-  lo: Buffer;
-  hi: Buffer;
-}
-
-/** A ToUnicode (or encoding) CMap: code lengths, and what each code reads as. */
-class CMap {
-  /** Codespace ranges, shortest first. */
-  spaces: CodeSpace[] = [];
-  /** code * 8 + length → text. */
-  map = new Map<number, string>();
-  /** Ranges too large to expand, sorted by length then start. */
-  ranges: Array<{ len: number; lo: number; hi: number; dst: Buffer | Value[] }> = [];
-  /** The one length of all mapped codes, 0 when they differ or there are none. */
-  keyLen = 0;
-  private lens = new Set<number>();
-
-  lookup(code: number, len: number): string | undefined {
-    const hit = this.map.get(code * 8 + len);
-    if (hit !== undefined || this.ranges.length === 0) return hit;
-    let lo = 0;
-    let hi = this.ranges.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.ranges[mid]!;
-      if (r.len < len || (r.len === len && r.lo <= code)) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    const r = found >= 0 ? this.ranges[found] : undefined;
-    if (!r || r.len !== len || code > r.hi) return undefined;
-    return rangeText(r.dst, code - r.lo);
-  }
-
-  /** Bytes in the code at `i` of `s`, by the codespace ranges; `fallback` when none matches. */
-  codeLen(s: Buffer, i: number, fallback: number): number {
-    outer: for (const sp of this.spaces) {
-      const n = sp.lo.length;
-      if (i + n > s.length) continue;
-      for (let k = 0; k < n; k++) {
-        const c = s[i + k]!;
-        if (c < sp.lo[k]! || c > sp.hi[k]!) continue outer;
-      }
-      return n;
-    }
-    return fallback;
-  }
-
-  noteLen(len: number): void {
-    this.lens.add(len);
-    this.keyLen = this.lens.size === 1 ? len : 0;
-  }
-}
-
-/** The text of the `k`th code of a bfrange: the destination with its last UTF-16 unit advanced, or the kth array element. */
-function rangeText(dst: Buffer | Value[], k: number): string | undefined {
-  if (Array.isArray(dst)) {
-    const d = dst[k];
-    return Buffer.isBuffer(d) ? utf16be(d) : undefined;
-  }
-  const s = utf16be(dst);
-  if (s.length === 0) return undefined;
-  return s.slice(0, -1) + String.fromCharCode((s.charCodeAt(s.length - 1) + k) & 0xffff);
-}
-
-function parseCMap(bytes: Buffer): CMap {
-  const cm = new CMap();
-  const lx = new Lexer(bytes, 0, bytes.length);
-  let mode = '';
-  let items: Value[] = [];
-  let budget = MAX_CMAP_ENTRIES;
-  for (;;) {
-    const t = lx.next();
-    if (t === undefined) break;
-    if (!(t instanceof Kw)) {
-      if (mode && items.length < 1_000_000) items.push(t);
-      continue;
-    }
-    switch (t.v) {
-      case 'begincodespacerange':
-      case 'beginbfchar':
-      case 'beginbfrange':
-        mode = t.v;
-        items = [];
-        break;
-      case '[':
-        if (mode) items.push(parseArray(lx, false, 1));
-        break;
-      case 'endcodespacerange':
-        for (let i = 0; i + 1 < items.length; i += 2) {
-          const lo = items[i];
-          const hi = items[i + 1];
-          if (Buffer.isBuffer(lo) && Buffer.isBuffer(hi) && lo.length === hi.length && lo.length >= 1 && lo.length <= 4 && cm.spaces.length < 64)
-            cm.spaces.push({ lo, hi });
-        }
-        cm.spaces.sort((a, b) => a.lo.length - b.lo.length);
-        mode = '';
-        break;
-      case 'endbfchar':
-        for (let i = 0; i + 1 < items.length; i += 2) {
-          const src = items[i];
-          const dst = items[i + 1];
-          if (!Buffer.isBuffer(src) || src.length < 1 || src.length > 4) continue;
-          const text = Buffer.isBuffer(dst) ? utf16be(dst) : dst instanceof Name ? glyphText(dst.v) : undefined;
-          if (text === undefined) continue;
-          cm.map.set(codeOf(src) * 8 + src.length, text);
-          cm.noteLen(src.length);
-        }
-        mode = '';
-        break;
-      case 'endbfrange':
-        for (let i = 0; i + 2 < items.length; i += 3) {
-          const a = items[i];
-          const b = items[i + 1];
-          const dst = items[i + 2];
-          if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b) || a.length < 1 || a.length > 4 || b.length !== a.length) continue;
-          if (!Buffer.isBuffer(dst) && !Array.isArray(dst)) continue;
-          const lo = codeOf(a);
-          const hi = codeOf(b);
-          if (hi < lo) continue;
-          cm.noteLen(a.length);
-          if (hi - lo < budget) {
-            budget -= hi - lo + 1;
-            for (let c = lo; c <= hi; c++) {
-              const text = rangeText(dst, c - lo);
-              if (text !== undefined) cm.map.set(c * 8 + a.length, text);
-            }
-          } else if (cm.ranges.length < 100_000) {
-            cm.ranges.push({ len: a.length, lo, hi, dst });
-          }
-        }
-        mode = '';
-        break;
-      default:
-        if (t.v.startsWith('end')) mode = '';
-    }
-  }
-  cm.ranges.sort((x, y) => x.len - y.len || x.lo - y.lo);
-  return cm;
-}
-
-interface Font {
-  name: string;
-  /** Composite (Type0) font: codes of 1-4 bytes by its CMap, else 2. */
-  composite: boolean;
-  toUnicode?: CMap;
-  /** Code lengths of a composite font from its embedded encoding CMap. */
-  encoding?: CMap;
-  /** Codes are UTF-16BE (a Uni…-UCS2/UTF16 encoding). */
-  ucs2: boolean;
-  /** Simple font: code → text. */
-  table: string[];
-  widths: Map<number, number>;
-  defaultWidth: number;
-}
-
-const FALLBACK_FONT: Font = { name: '(none)', composite: false, ucs2: false, table: WIN_ANSI, widths: new Map(), defaultWidth: 500 };
-
-// ---------------------------------------------------------------------------------------------
 // The document: objects found by scanning, decoding within budgets, pages, fonts.
 
 interface PdfObject {
   num: number;
+  /** Found inside an object stream (its strings are not encrypted on their own). */
+  inObjStm?: boolean;
   /** Generation number (a key input for decryption); 0 for objects inside object streams. */
   gen: number;
   value: Value;
@@ -868,8 +97,13 @@ class Budget {
     public streams: number,
     public inflate: number,
   ) {}
+  /** Damage that hides nothing (the file ends early: no reader sees more than we read); not an incomplete scan. */
+  remarks: string[] = [];
   note(s: string): void {
     if (this.notes.length < MAX_NOTES && !this.notes.includes(s)) this.notes.push(s);
+  }
+  remark(s: string): void {
+    if (this.remarks.length < MAX_NOTES && !this.remarks.includes(s)) this.remarks.push(s);
   }
 }
 
@@ -905,89 +139,219 @@ class Out {
 }
 
 class PdfDoc {
+  /** The version of each object that references resolve to: the xref's, else the last one in the file. */
   objects = new Map<number, PdfObject>();
+  /** Every version of every object found (scanned, at xref offsets, in object streams), in the order found. */
+  all: PdfObject[] = [];
   trailers: Dict[] = [];
   private fonts = new Map<Dict, Font>();
+  private cmaps = new Map<PdfObject, CMap>();
+  /** CMap entries the document may still expand. */
+  private cmapEntries = { left: MAX_CMAP_ENTRIES };
   private unionFonts: Map<string, Value> | undefined;
   /** Streams used as fonts, CMaps, ... (not content). */
   used = new Set<PdfObject>();
+  /** Objects by the offset their body starts at (an object found twice is one object). */
+  private byStart = new Map<number, PdfObject>();
+  private kept = new Set<PdfObject>();
   /** Set for an encrypted file opened with the empty user password: decrypts one stream's bytes. */
   decryptStream: ((num: number, gen: number, data: Buffer) => Buffer) | undefined;
+  /** Likewise for strings held in an indirect object (not inside an object stream). */
+  decryptString: ((num: number, gen: number, data: Buffer) => Buffer) | undefined;
 
   constructor(
     readonly b: Buffer,
     readonly budget: Budget,
     readonly limits: PdfTextLimits,
+    readonly meter: Meter,
   ) {}
 
   // ---- scanning ----
 
-  scan(): void {
+  private nextEndobj: (from: number) => number = () => -1;
+  private nextEndstream: (from: number) => number = () => -1;
+
+  private keep(obj: PdfObject, winner: boolean): void {
+    if (this.all.length >= MAX_OBJECTS) {
+      this.budget.note(`more than ${MAX_OBJECTS} objects`);
+      return;
+    }
+    this.all.push(obj);
+    this.kept.add(obj);
+    if (winner || !this.objects.has(obj.num)) this.objects.set(obj.num, obj);
+  }
+
+  /**
+   * The object whose body starts at `from` (just past `obj`). The body is parsed up to the next
+   * `endobj`; a dictionary or array still open there (the keyword sat inside a string) is parsed again
+   * up to the following one, a few times.
+   */
+  private readBody(from: number, num: number, gen: number): { obj: PdfObject; next: number } {
     const b = this.b;
-    const OBJ = Buffer.from('obj');
-    const nextEndobj = finder(b, 'endobj');
-    const nextEndstream = finder(b, 'endstream');
-    let pos = 0;
-    while (pos < b.length) {
-      const i = b.indexOf(OBJ, pos);
-      if (i < 0) break;
-      pos = i + 3;
-      const head = this.objHeader(i);
-      if (head === undefined) continue;
-      const { num, gen } = head;
-      if (this.objects.size >= MAX_OBJECTS && !this.objects.has(num)) {
-        this.budget.note(`more than ${MAX_OBJECTS} objects`);
-        break;
-      }
-      const eo = nextEndobj(i + 3);
-      const lx = new Lexer(b, i + 3, eo < 0 ? b.length : eo);
+    const known = this.byStart.get(from);
+    if (known) return { obj: known, next: known.stream?.end ?? from };
+    const eo = this.nextEndobj(from);
+    let bound = eo < 0 ? b.length : eo;
+    let lx = new Lexer(b, from, bound, this.meter);
+    let value: Value = null;
+    for (let tries = 0; ; tries++) {
+      lx = new Lexer(b, from, bound, this.meter);
+      value = null;
       const t = lx.next();
-      let value: Value = null;
       if (t !== undefined) {
         const v = parseValue(lx, t, true, 0);
         if (v instanceof Kw) lx.pos = lx.tokStart;
         else value = v;
       }
-      const obj: PdfObject = { num, gen, value };
-      pos = Math.max(pos, lx.pos);
-      if (value instanceof Map) {
-        const kw = lx.next();
-        if (kw instanceof Kw && kw.v === 'stream') {
-          let p = lx.pos;
-          while (b[p] === 0x20 && p < lx.pos + 8) p++;
-          if (b[p] === 0x0d) p++;
-          if (b[p] === 0x0a) p++;
-          const start = Math.min(p, b.length);
-          let end = -1;
-          const len = value.get('Length');
-          if (typeof len === 'number' && Number.isInteger(len) && len >= 0 && start + len <= b.length) {
-            let q = start + len;
-            while (q < b.length && CLASS[b[q]!] === 1 && q < start + len + 8) q++;
-            if (b.toString('latin1', q, q + 9) === 'endstream') end = start + len;
+      const open = lx.ranOut && (value instanceof Map || Array.isArray(value));
+      if (!open || bound >= b.length || tries >= 4 || this.meter.out) break;
+      const e2 = b.indexOf('endobj', bound + 6, 'latin1');
+      bound = e2 < 0 ? b.length : e2;
+    }
+    const obj: PdfObject = { num, gen, value };
+    let next = lx.pos;
+    if (value instanceof Map) {
+      const kw = lx.next();
+      if (kw instanceof Kw && kw.v === 'stream') {
+        let p = lx.pos;
+        while (b[p] === 0x20 && p < lx.pos + 8) p++;
+        if (b[p] === 0x0d) p++;
+        if (b[p] === 0x0a) p++;
+        const start = Math.min(p, b.length);
+        let end = -1;
+        const len = value.get('Length');
+        if (typeof len === 'number' && Number.isInteger(len) && len >= 0 && start + len <= b.length) {
+          let q = start + len;
+          while (q < b.length && CLASS[b[q]!] === 1 && q < start + len + 8) q++;
+          if (b.toString('latin1', q, q + 9) === 'endstream') end = start + len;
+        }
+        if (end < 0) {
+          const k = this.nextEndstream(start);
+          if (k < 0) this.budget.remark(`stream ${num} is cut short`);
+          end = k < 0 ? b.length : k;
+          if (end > start && b[end - 1] === 0x0a) end--;
+          if (end > start && b[end - 1] === 0x0d) end--;
+        }
+        obj.stream = { start, end };
+        next = Math.max(next, end);
+      }
+    }
+    this.byStart.set(from, obj);
+    return { obj, next };
+  }
+
+  scan(): void {
+    const b = this.b;
+    const OBJ = Buffer.from('obj');
+    this.nextEndobj = finder(b, 'endobj');
+    this.nextEndstream = finder(b, 'endstream');
+    let pos = 0;
+    while (pos < b.length && !this.meter.out) {
+      const i = b.indexOf(OBJ, pos);
+      if (i < 0) break;
+      pos = i + 3;
+      const head = this.objHeader(i);
+      if (head === undefined) continue;
+      const { obj, next } = this.readBody(i + 3, head.num, head.gen);
+      this.keep(obj, false);
+      pos = Math.max(pos, next);
+    }
+    this.scanTrailers();
+    this.readXrefTables();
+  }
+
+  /** Trailer dictionaries of classic xref tables, each parsed no further than the next `trailer` (or 64 KiB). */
+  private scanTrailers(): void {
+    const b = this.b;
+    const at = finder(b, 'trailer');
+    let i = at(0);
+    for (let n = 0; n < 1000 && i >= 0 && !this.meter.out; n++) {
+      const next = at(i + 7);
+      if (!inComment(b, i)) {
+        const lx = new Lexer(b, i + 7, Math.min(next < 0 ? b.length : next, i + 7 + 65536), this.meter);
+        const t = lx.next();
+        if (t instanceof Kw && t.v === '<<') this.trailers.push(parseDict(lx, true, 1));
+      }
+      i = next;
+    }
+  }
+
+  /**
+   * Classic xref tables and xref streams: each object at an offset they give is parsed from there with
+   * the lexer (headers the backward scan misses: comments, leading zeros, long gaps) and becomes the
+   * version references resolve to; later sections win, as in an incremental update.
+   */
+  private readXrefTables(): void {
+    const b = this.b;
+    const entries: Array<[number, number]> = [];
+    const at = finder(b, 'xref');
+    let i = at(0);
+    for (let n = 0; n < 1000 && i >= 0 && !this.meter.out; n++) {
+      const next = at(i + 4);
+      if (!(i >= 5 && b.toString('latin1', i - 5, i) === 'start') && !inComment(b, i)) {
+        const lx = new Lexer(b, i + 4, next < 0 ? b.length : next, this.meter);
+        for (let sections = 0; sections < 10_000 && entries.length < MAX_OBJECTS; sections++) {
+          const first = lx.next();
+          const count = lx.next();
+          if (typeof first !== 'number' || typeof count !== 'number' || !(first >= 0) || !(count >= 0)) break;
+          let k = 0;
+          for (; k < count && entries.length < MAX_OBJECTS; k++) {
+            const off = lx.next();
+            const gen = lx.next();
+            const kind = lx.next();
+            if (typeof off !== 'number' || typeof gen !== 'number' || !(kind instanceof Kw)) break;
+            if (kind.v === 'n' && off > 0) entries.push([first + k, off]);
           }
-          if (end < 0) {
-            const k = nextEndstream(start);
-            if (k < 0) this.budget.note(`stream ${num} is cut short`);
-            end = k < 0 ? b.length : k;
-            if (end > start && b[end - 1] === 0x0a) end--;
-            if (end > start && b[end - 1] === 0x0d) end--;
-          }
-          obj.stream = { start, end };
-          pos = Math.max(pos, end);
+          if (k < count) break;
         }
       }
-      this.objects.set(num, obj);
+      i = next;
     }
-    // trailers (classic xref tables); xref streams are objects and are looked at by trailerDicts()
-    const TRAILER = Buffer.from('trailer');
-    pos = 0;
-    for (let n = 0; n < 1000; n++) {
-      const i = b.indexOf(TRAILER, pos);
-      if (i < 0) break;
-      pos = i + 7;
-      const lx = new Lexer(b, pos, b.length);
-      const t = lx.next();
-      if (t instanceof Kw && t.v === '<<') this.trailers.push(parseDict(lx, true, 1));
+    for (const o of [...this.all]) {
+      if (o.value instanceof Map && this.name(o.value.get('Type')) === 'XRef' && o.stream) this.xrefStream(o, entries);
+    }
+    // the offset each number has in the last section that names it; offsets are visited in file order
+    // (so that every search for `endobj` moves forward)
+    const want = new Map<number, number>();
+    for (const [num, off] of entries) want.set(num, off);
+    const offsets = [...new Set(entries.map((e) => e[1]))].sort((x, y) => x - y);
+    for (const off of offsets) {
+      if (this.meter.out) break;
+      if (off >= b.length) break;
+      const lx = new Lexer(b, off, Math.min(b.length, off + 4096), this.meter);
+      const n = lx.next();
+      const g = lx.next();
+      const kw = lx.next();
+      if (typeof n !== 'number' || typeof g !== 'number' || !(kw instanceof Kw) || kw.v !== 'obj') continue;
+      if (!Number.isInteger(n) || n < 0 || !Number.isInteger(g) || g < 0) continue;
+      const { obj } = this.readBody(lx.pos, n, g);
+      if (!this.kept.has(obj)) this.keep(obj, false);
+      if (want.get(n) === off) this.objects.set(n, obj);
+    }
+  }
+
+  /** The in-file entries (type 1) of an xref stream: its /W field widths over its /Index sections. */
+  private xrefStream(o: PdfObject, entries: Array<[number, number]>): void {
+    const d = o.value as Dict;
+    const data = this.decode(o);
+    const w = this.arr(d.get('W'))?.map((x) => this.num(x) ?? -1) ?? [];
+    if (!data || w.length < 3 || w.some((x) => x < 0 || x > 8)) return;
+    const [w0, w1, w2] = w as [number, number, number];
+    const row = w0 + w1 + w2;
+    if (row === 0) return;
+    const index = this.arr(d.get('Index'))?.map((x) => this.num(x) ?? 0) ?? [0, this.num(d.get('Size')) ?? 0];
+    const field = (p: number, n: number): number => {
+      let v = 0;
+      for (let k = 0; k < n; k++) v = v * 256 + data[p + k]!;
+      return v;
+    };
+    let p = 0;
+    for (let s = 0; s + 1 < index.length; s += 2) {
+      const first = index[s]!;
+      for (let k = 0; k < index[s + 1]! && p + row <= data.length && entries.length < MAX_OBJECTS; k++, p += row) {
+        const type = w0 === 0 ? 1 : field(p, w0);
+        if (type === 1) entries.push([first + k, field(p + w0, w1)]);
+      }
     }
   }
 
@@ -998,14 +362,14 @@ class PdfDoc {
     let p = i - 1;
     const skipWs = (): boolean => {
       const from = p;
-      while (p >= 0 && CLASS[b[p]!] === 1 && from - p < 64) p--;
+      while (p >= 0 && CLASS[b[p]!] === 1 && from - p < 4096) p--;
       return p < from;
     };
     if (!skipWs()) return undefined;
     let n = 0;
     let gen = 0;
     let genMul = 1;
-    while (p >= 0 && isDigit(b[p]) && n < 6) {
+    while (p >= 0 && isDigit(b[p]) && n < 12) {
       gen += (b[p]! - 48) * genMul;
       genMul *= 10;
       p--;
@@ -1015,43 +379,53 @@ class PdfDoc {
     let num = 0;
     let mul = 1;
     n = 0;
-    while (p >= 0 && isDigit(b[p]) && n < 9) {
+    while (p >= 0 && isDigit(b[p]) && n < 12) {
       num += (b[p]! - 48) * mul;
       mul *= 10;
       p--;
       n++;
     }
-    if (n === 0 || (p >= 0 && CLASS[b[p]!] === 0)) return undefined;
+    if (n === 0 || (p >= 0 && CLASS[b[p]!] === 0) || num > 0x7fffffff || gen > 0x7fffffff) return undefined;
     return { num, gen };
   }
 
-  /** Objects kept in object streams (/Type /ObjStm); objects found directly in the file win. */
+  /** Objects kept in object streams (/Type /ObjStm); an object found directly in the file stays the one references reach. */
   readObjectStreams(): void {
-    for (const obj of [...this.objects.values()]) {
+    for (const obj of [...this.all]) {
       const d = obj.value;
+      if (this.meter.out) break;
       if (!obj.stream || !(d instanceof Map) || this.name(d.get('Type')) !== 'ObjStm') continue;
       this.used.add(obj);
       const data = this.decode(obj);
       if (!data) continue;
       const n = Math.min(this.num(d.get('N')) ?? 0, 200_000);
       const first = this.num(d.get('First')) ?? 0;
-      const lx = new Lexer(data, 0, data.length);
+      const lx = new Lexer(data, 0, data.length, this.meter);
       const heads: number[] = [];
       for (let k = 0; k < n * 2; k++) {
         const t = lx.next();
         if (typeof t !== 'number') break;
         heads.push(t);
       }
+      // each object is parsed once per offset, up to the next larger offset
+      const offsets = [...new Set(heads.filter((_, k) => k % 2 === 1))].sort((x, y) => x - y);
+      const parsed = new Map<number, Value>();
       for (let k = 0; k + 1 < heads.length; k += 2) {
         const num = heads[k]!;
-        const at = first + heads[k + 1]!;
-        if (this.objects.has(num) || !Number.isInteger(num) || num < 0 || at < 0 || at >= data.length) continue;
-        const end = k + 3 < heads.length ? Math.min(data.length, first + heads[k + 3]!) : data.length;
-        const vl = new Lexer(data, at, end > at ? end : data.length);
-        const t = vl.next();
-        if (t === undefined) continue;
-        const v = parseValue(vl, t, true, 0);
-        this.objects.set(num, { num, gen: 0, value: v instanceof Kw ? null : v });
+        const rel = heads[k + 1]!;
+        const at = first + rel;
+        if (!Number.isInteger(num) || num < 0 || at < 0 || at >= data.length) continue;
+        let value = parsed.get(rel);
+        if (value === undefined && !parsed.has(rel)) {
+          const nextRel = offsets[upperBound(offsets, rel)];
+          const end = nextRel !== undefined ? Math.min(data.length, first + nextRel) : data.length;
+          const vl = new Lexer(data, at, end, this.meter);
+          const t = vl.next();
+          const v = t === undefined ? null : parseValue(vl, t, true, 0);
+          value = v instanceof Kw ? null : v;
+          parsed.set(rel, value);
+        }
+        this.keep({ num, gen: 0, value: value ?? null, inObjStm: true }, false);
       }
     }
   }
@@ -1059,7 +433,7 @@ class PdfDoc {
   /** Trailer dictionaries and xref-stream dictionaries, in file order. */
   trailerDicts(): Dict[] {
     const out = [...this.trailers];
-    for (const o of this.objects.values()) if (o.value instanceof Map && this.name(o.value.get('Type')) === 'XRef') out.push(o.value);
+    for (const o of this.all) if (o.value instanceof Map && this.name(o.value.get('Type')) === 'XRef') out.push(o.value);
     return out;
   }
 
@@ -1114,13 +488,16 @@ class PdfDoc {
     return out;
   }
 
-  /** The stream's decoded bytes, within the budgets; undefined when not decoded (reason noted). */
-  decode(obj: PdfObject): Buffer | undefined {
+  /**
+   * The stream's decoded bytes, within the budgets; undefined when not decoded (reason noted). A stream
+   * drawn as content (`asContent`) is decoded whatever its /Subtype says, unless an image codec encodes it.
+   */
+  decode(obj: PdfObject, asContent = false): Buffer | undefined {
     if (obj.decoded !== undefined) return obj.decoded ?? undefined;
-    obj.decoded = null;
     if (!obj.stream || !(obj.value instanceof Map)) return undefined;
     const d = obj.value;
-    if (this.isImage(obj)) return undefined;
+    if (asContent ? this.filters(d).some((f) => IMAGE_FILTERS.has(f)) : this.isImage(obj)) return undefined;
+    obj.decoded = null;
     if (this.budget.streams <= 0) {
       this.budget.note(`more than ${this.limits.maxStreams} streams`);
       return undefined;
@@ -1141,10 +518,10 @@ class PdfDoc {
       }
       let r: Decoded;
       switch (f) {
-        case 'FlateDecode': r = inflate(data, cap); break;
+        case 'FlateDecode': r = predicted(inflate(data, cap), parms, this); break;
         case 'ASCIIHexDecode': r = asciiHex(data, cap); break;
         case 'ASCII85Decode': r = ascii85(data, cap); break;
-        case 'LZWDecode': r = lzw(data, cap, this.num(parms?.get('EarlyChange')) ?? 1); break;
+        case 'LZWDecode': r = predicted(lzw(data, cap, this.num(parms?.get('EarlyChange')) ?? 1), parms, this); break;
         case 'RunLengthDecode': r = runLength(data, cap); break;
         case 'Crypt':
           if ((this.name(parms?.get('Name')) ?? 'Identity') === 'Identity') continue;
@@ -1155,11 +532,13 @@ class PdfDoc {
           return undefined;
       }
       this.budget.inflate -= r.out.length;
+      if (this.limits.maxWork === undefined) this.meter.grant(WORK_PER_BYTE * r.out.length);
       if (r.over) {
         this.budget.inflate = 0;
         this.budget.note(`more than ${this.limits.maxInflatedBytes} inflated bytes`);
       }
-      if (r.err) this.budget.note(`stream ${obj.num} could not be decoded: ${r.err}`);
+      if (r.err === CUT_SHORT) this.budget.remark(`stream ${obj.num}: ${r.err}`);
+      else if (r.err) this.budget.note(`stream ${obj.num} could not be decoded: ${r.err}`);
       data = r.out;
       if (r.over && data.length === 0) return undefined;
     }
@@ -1210,8 +589,7 @@ class PdfDoc {
     const tu = this.streamObj(d.get('ToUnicode'));
     if (tu) {
       this.used.add(tu);
-      const bytes = this.decode(tu);
-      if (bytes) font.toUnicode = parseCMap(bytes);
+      font.toUnicode = this.cmap(tu);
     }
     const base = this.name(d.get('BaseFont')) ?? '';
     if (composite) {
@@ -1221,8 +599,7 @@ class PdfDoc {
       const encStream = this.streamObj(enc);
       if (encStream) {
         this.used.add(encStream);
-        const bytes = this.decode(encStream);
-        if (bytes) font.encoding = parseCMap(bytes);
+        font.encoding = this.cmap(encStream);
       }
       const desc = this.dict(this.arr(d.get('DescendantFonts'))?.[0]);
       font.defaultWidth = this.num(desc?.get('DW')) ?? 1000;
@@ -1230,6 +607,9 @@ class PdfDoc {
       if (w) this.cidWidths(w, font.widths);
     } else {
       font.table = this.simpleTable(d);
+      const fd0 = this.dict(d.get('FontDescriptor'));
+      const embedded = !!fd0 && (fd0.has('FontFile') || fd0.has('FontFile2') || fd0.has('FontFile3'));
+      if (!embedded && font.toUnicode && this.name(d.get('Subtype')) !== 'Type3') font.encodingToo = true;
       const firstChar = this.num(d.get('FirstChar')) ?? 0;
       const widths = this.arr(d.get('Widths'));
       if (widths) for (let k = 0; k < widths.length && k < 256; k++) font.widths.set(firstChar + k, this.num(widths[k]) ?? 0);
@@ -1240,9 +620,57 @@ class PdfDoc {
         const m = this.arr(d.get('FontMatrix'));
         const sx = (this.num(m?.[0]) ?? 0.001) * 1000;
         if (sx > 0 && sx !== 1) for (const [k, v] of font.widths) font.widths.set(k, v * sx);
+        this.type3Glyphs(d, font);
       }
     }
     return font;
+  }
+
+  private type3Depth = 0;
+
+  /**
+   * A Type3 font's glyphs whose names say nothing (/g0...) and that no ToUnicode maps: the text their
+   * glyph procedures draw with real fonts, as a reader shows it (a glyph drawing a "7" reads as "7").
+   */
+  private type3Glyphs(d: Dict, font: Font): void {
+    const diffs = this.arr(this.dict(d.get('Encoding'))?.get('Differences'));
+    const procs = this.dict(d.get('CharProcs'));
+    if (!diffs || !procs || this.type3Depth >= 2) return;
+    if (font.table === WIN_ANSI || font.table === MAC_ROMAN) font.table = font.table.slice();
+    this.type3Depth++;
+    try {
+      let code = 0;
+      let n = 0;
+      for (const x of diffs) {
+        const v = this.resolve(x);
+        if (typeof v === 'number') code = v;
+        if (!(v instanceof Name)) continue;
+        const c = code++;
+        if (c < 0 || c > 255 || glyphText(v.v) !== undefined || font.toUnicode?.lookup(c, 1) !== undefined || n++ >= 256) continue;
+        const o = this.streamObj(procs.get(v.v));
+        if (!o) continue;
+        this.used.add(o);
+        const data = this.decode(o, true);
+        if (!data) continue;
+        const out = new Out(4096, this.budget);
+        new Interpreter(this, out).run(data, this.dict(d.get('Resources')), MAX_FORM_DEPTH - 2);
+        const t = out.parts.join('').trim();
+        if (t) font.table[c] = t;
+      }
+    } finally {
+      this.type3Depth--;
+    }
+  }
+
+  /** The CMap a stream holds, parsed once however many fonts share it. */
+  private cmap(o: PdfObject): CMap | undefined {
+    const known = this.cmaps.get(o);
+    if (known) return known;
+    const bytes = this.decode(o);
+    if (!bytes) return undefined;
+    const cm = parseCMap(bytes, this.meter, this.cmapEntries);
+    this.cmaps.set(o, cm);
+    return cm;
   }
 
   private cidWidths(w: Value[], out: Map<number, number>): void {
@@ -1299,8 +727,32 @@ interface TextState {
   tl: number;
 }
 
+/** A piece of text drawn at a place (text space origin and end), for the reading sorted by position. */
+interface Run {
+  x: number;
+  y: number;
+  x1: number;
+  em: number;
+  text: string;
+}
+
+let nextId = 1;
+const ids = new WeakMap<object, number>();
+const idOf = (o: object | undefined): number => {
+  if (!o) return 0;
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+};
+
 class Interpreter {
   private st: TextState = { font: FALLBACK_FONT, size: 0, tc: 0, tw: 0, th: 1, tl: 0 };
+  /** Pieces drawn on the current page with their places (at most MAX_RUNS). */
+  runs: Run[] = [];
+  /** Read fonts that have both a ToUnicode map and a shown encoding by the encoding first. */
+  preferEncoding = false;
+  /** A font whose ToUnicode and encoding readings differ was shown on this page. */
+  sawTwoReadings = false;
   private stack: TextState[] = [];
   private tm = [1, 0, 0, 1, 0, 0];
   private tlm = [1, 0, 0, 1, 0, 0];
@@ -1308,13 +760,13 @@ class Interpreter {
   private penY = 0;
   private havePen = false;
   private pendingLine = false;
-  /** Form XObjects already drawn (each is read once per document). */
-  private forms = new Set<PdfObject>();
+  /** Form XObjects already drawn, each with the resources and fonts it was read under (read again under others, a few times). */
+  forms = new Map<PdfObject, Set<string>>();
   private unreadable = new Set<string>();
 
   constructor(
     private readonly doc: PdfDoc,
-    private readonly out: Out,
+    public out: Out,
   ) {}
 
   /** A new page (or a stream read on its own): text continues on a new line. */
@@ -1324,6 +776,8 @@ class Interpreter {
     this.pendingLine = false;
     this.st = { font: FALLBACK_FONT, size: 0, tc: 0, tw: 0, th: 1, tl: 0 };
     this.stack = [];
+    this.runs = [];
+    this.sawTwoReadings = false;
   }
 
   drawn(o: PdfObject): boolean {
@@ -1333,12 +787,12 @@ class Interpreter {
   /** Mark a form XObject read (true) or tell whether it was (false: already read). */
   claimForm(o: PdfObject): boolean {
     if (this.forms.has(o)) return false;
-    this.forms.add(o);
+    this.forms.set(o, new Set(['']));
     return true;
   }
 
   run(bytes: Buffer, res: Dict | undefined, depth: number): void {
-    const lx = new Lexer(bytes, 0, bytes.length);
+    const lx = new Lexer(bytes, 0, bytes.length, this.doc.meter);
     const ops: Value[] = [];
     for (;;) {
       if (this.out.full) return;
@@ -1363,22 +817,26 @@ class Interpreter {
     }
   }
 
-  /** Past an inline image's data: up to `EI` between whitespace (or the end). */
+  /**
+   * Past an inline image's data: up to the first `EI` followed by whitespace (or the end) after which
+   * the stream goes on as content does (printable bytes: operands and operators), as readers find it
+   * (the data may run straight into `EI`). Without such an `EI` the data is read as content from
+   * `ID` on, so that nothing after it is lost.
+   */
   private skipInlineImage(lx: Lexer): void {
     const b = lx.b;
-    let p = lx.pos + 1;
-    for (;;) {
+    const from = lx.pos + 1;
+    let p = from;
+    for (let tries = 0; tries < 10_000; tries++) {
       const k = b.indexOf('EI', p, 'latin1');
-      if (k < 0 || k >= lx.end) {
-        lx.pos = lx.end;
-        return;
-      }
-      if (CLASS[b[k - 1]!] === 1 && (k + 2 >= lx.end || CLASS[b[k + 2]!] !== 0)) {
+      if (k < 0 || k + 2 > lx.end) break;
+      if (k + 2 === lx.end || (CLASS[b[k + 2]!] === 1 && plausibleContent(b, k + 2, lx.end))) {
         lx.pos = k + 2;
         return;
       }
       p = k + 1;
     }
+    lx.pos = Math.min(from, lx.end);
   }
 
   private op(op: string, ops: Value[], res: Dict | undefined, depth: number): void {
@@ -1464,9 +922,18 @@ class Interpreter {
   private form(name: string, res: Dict | undefined, depth: number): void {
     const doc = this.doc;
     const o = doc.streamObj(doc.dict(res?.get('XObject'))?.get(name));
-    if (!o || this.forms.has(o) || doc.name((o.value as Dict).get('Subtype')) !== 'Form') return;
-    this.forms.add(o);
-    const bytes = doc.decode(o);
+    if (!o || doc.name((o.value as Dict).get('Subtype')) !== 'Form') return;
+    // read again only under other resources or another font (what a reused form may draw differently)
+    const key = `${idOf(res)}:${idOf(this.st.font)}`;
+    let seen = this.forms.get(o);
+    if (!seen) this.forms.set(o, (seen = new Set()));
+    if (seen.has(key) || seen.has('')) return;
+    if (seen.size >= MAX_FORM_REPEATS) {
+      doc.budget.note(`form ${o.num} drawn under more than ${MAX_FORM_REPEATS} resources: read ${MAX_FORM_REPEATS} times`);
+      return;
+    }
+    seen.add(key);
+    const bytes = doc.decode(o, true);
     if (!bytes) return;
     const saved = { ...this.st };
     const stack = this.stack;
@@ -1537,6 +1004,13 @@ class Interpreter {
       for (let k = 0; k < len; k++) code = code * 256 + s[i + k]!;
       i += len;
       let text = tu?.lookup(code, len);
+      if (font.encodingToo && !font.composite && len === 1) {
+        const shown = font.table[code] ?? '';
+        if (text !== undefined && text !== shown) {
+          this.sawTwoReadings = true;
+          if (this.preferEncoding) text = shown;
+        }
+      }
       if (text === undefined) {
         if (!font.composite) text = (len === 1 && tu?.keyLen === 2 ? tu.lookup(code, 2) : undefined) ?? font.table[code] ?? '';
         else if (font.ucs2) text = String.fromCharCode(code);
@@ -1553,32 +1027,84 @@ class Interpreter {
       if (len === 1 && code === 32) spaces++;
     }
     const n = chars.length;
-    this.out.write(chars.join(''));
+    const joined = chars.join('');
+    this.out.write(joined);
+    const x = this.tm[4]!;
+    const y = this.tm[5]!;
     this.advance(((width / 1000) * st.size + n * st.tc + spaces * st.tw) * st.th);
     this.penX = this.tm[4]!;
     this.penY = this.tm[5]!;
     this.havePen = true;
+    if (this.runs.length < MAX_RUNS && joined.length > 0) {
+      this.runs.push({ x, y, x1: this.tm[4]!, em: Math.abs(st.size * (Math.hypot(this.tm[0]!, this.tm[1]!) || 1)) || 1, text: joined });
+    }
+    this.doc.meter.left -= n;
   }
+}
+
+/** After an inline image's `EI`: the next bytes read as content (printable ASCII and whitespace). */
+function plausibleContent(b: Buffer, from: number, end: number): boolean {
+  const stop = Math.min(end, from + 64);
+  for (let i = from; i < stop; i++) {
+    const c = b[i]!;
+    if (CLASS[c] !== 1 && (c < 0x20 || c > 0x7e)) return false;
+  }
+  return true;
+}
+
+/**
+ * The pieces of a page ordered by position (lines top to bottom, pieces left to right), joined with a
+ * space where they stand apart: text drawn in another order than it reads.
+ */
+function positionalReading(runs: Run[]): string {
+  const sorted = runs.slice().sort((a, b) => b.y - a.y || a.x - b.x);
+  const lines: Run[][] = [];
+  for (const r of sorted) {
+    const line = lines[lines.length - 1];
+    if (line && Math.abs(line[0]!.y - r.y) <= LINE_GAP_EM * Math.max(r.em, line[0]!.em)) line.push(r);
+    else lines.push([r]);
+  }
+  const out: string[] = [];
+  for (const line of lines) {
+    line.sort((a, b) => a.x - b.x);
+    let s = '';
+    let prev: Run | undefined;
+    for (const r of line) {
+      if (prev && r.x - prev.x1 > WORD_GAP_EM * r.em) s += ' ';
+      s += r.text;
+      prev = r;
+    }
+    out.push(s);
+  }
+  return out.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** Pages in reading order, each with its (inherited) resources. */
-function pagesOf(doc: PdfDoc): Array<{ page: Dict; res: Dict | undefined }> {
+/** Catalogs: every trailer's /Root and every /Type /Catalog object (a decoy may point anywhere: all are read). */
+function catalogsOf(doc: PdfDoc): Dict[] {
+  const found: Dict[] = [];
+  const add = (d: Dict | undefined): void => {
+    if (d && !found.includes(d) && found.length < 64) found.push(d);
+  };
+  for (const t of doc.trailerDicts()) add(doc.dict(t.get('Root')));
+  for (const o of doc.all) if (o.value instanceof Map && doc.name(o.value.get('Type')) === 'Catalog') add(o.value);
+  return found;
+}
+
+/** Pages in reading order, each with its (inherited) resources: the page trees of every catalog, as a union. */
+function pagesOf(doc: PdfDoc, catalogs: Dict[]): Array<{ page: Dict; res: Dict | undefined }> {
   const result: Array<{ page: Dict; res: Dict | undefined }> = [];
-  let catalog: Dict | undefined;
-  for (const t of doc.trailerDicts()) catalog = doc.dict(t.get('Root')) ?? catalog;
-  if (!catalog) {
-    for (const o of doc.objects.values()) if (o.value instanceof Map && doc.name(o.value.get('Type')) === 'Catalog') catalog = o.value;
-  }
-  const top = doc.dict(catalog?.get('Pages'));
-  if (top) {
+  const seen = new Set<Dict>();
+  for (const catalog of catalogs) {
+    const top = doc.dict(catalog.get('Pages'));
+    if (!top) continue;
     const stack: Array<{ node: Dict; res: Dict | undefined }> = [{ node: top, res: undefined }];
-    const seen = new Set<Dict>();
-    while (stack.length > 0 && result.length < MAX_PAGES) {
+    while (stack.length > 0 && result.length < MAX_PAGES && !doc.meter.out) {
       const { node, res } = stack.pop()!;
       if (seen.has(node)) continue;
       seen.add(node);
+      doc.meter.left--;
       const r = doc.dict(node.get('Resources')) ?? res;
       const kids = doc.arr(node.get('Kids'));
       if (kids && doc.name(node.get('Type')) !== 'Page') {
@@ -1593,8 +1119,9 @@ function pagesOf(doc: PdfDoc): Array<{ page: Dict; res: Dict | undefined }> {
   }
   if (result.length === 0) {
     // no usable page tree: every /Type /Page object, in file order, resources from its /Parent chain
-    for (const o of doc.objects.values()) {
-      if (!(o.value instanceof Map) || doc.name(o.value.get('Type')) !== 'Page') continue;
+    for (const o of doc.all) {
+      if (!(o.value instanceof Map) || doc.name(o.value.get('Type')) !== 'Page' || seen.has(o.value)) continue;
+      seen.add(o.value);
       let res: Dict | undefined;
       let node: Dict | undefined = o.value;
       for (let k = 0; k < 32 && node && !res; k++) {
@@ -1608,15 +1135,18 @@ function pagesOf(doc: PdfDoc): Array<{ page: Dict; res: Dict | undefined }> {
   return result;
 }
 
-/** Streams that hold no page text by their dictionary: fonts, CMaps, metadata, ICC profiles, functions... */
+/**
+ * Streams that hold no page text by their dictionary: CMaps, metadata, ICC profiles, functions...
+ * (Font programs are known by being used as fonts; a stream that only looks like one is still looked at.)
+ */
 function notContent(doc: PdfDoc, o: PdfObject): boolean {
   const d = o.value as Dict;
   const type = doc.name(d.get('Type'));
-  if (type && ['XRef', 'ObjStm', 'Metadata', 'EmbeddedFile', 'CMap', 'Font', 'FontFile', 'XML'].includes(type)) return true;
+  if (type && ['XRef', 'ObjStm', 'Metadata', 'EmbeddedFile', 'CMap', 'XML'].includes(type)) return true;
   const sub = doc.name(d.get('Subtype'));
-  if (sub && ['Image', 'Type1C', 'CIDFontType0C', 'OpenType', 'XML', 'PS'].includes(sub)) return true;
-  // font programs, functions, ICC profiles, images without a /Subtype (thumbnails)
-  return d.has('Length1') || d.has('Length2') || d.has('FunctionType') || d.has('Alternate') || d.has('N') || d.has('BitsPerComponent');
+  if (sub && ['Image', 'XML', 'PS'].includes(sub)) return true;
+  // functions, ICC profiles, images without a /Subtype (thumbnails)
+  return d.has('FunctionType') || d.has('Alternate') || d.has('BitsPerComponent');
 }
 
 /** The encryption dictionary a trailer names, with the trailer's /ID, as plain values. */
@@ -1650,12 +1180,114 @@ function encryptionOf(doc: PdfDoc, trailer: Dict): StandardEncryption {
   };
 }
 
-function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out): void {
-  const doc = new PdfDoc(bytes, budget, limits);
+/** The readings of one page: as drawn, and where they may differ from what a reader shows, the others. */
+function readPage(doc: PdfDoc, interp: Interpreter, out: Out, chunks: Buffer[], res: Dict | undefined): void {
+  const texts: string[] = [];
+  const reading = (data: Buffer, preferEncoding: boolean, fresh: boolean): void => {
+    if (out.full || doc.meter.out) return;
+    const page = new Out(Math.max(0, out.max - out.len), doc.budget);
+    interp.out = page;
+    interp.preferEncoding = preferEncoding;
+    const forms = interp.forms;
+    if (fresh) interp.forms = new Map(); // a second reading draws the page's forms again
+    interp.startPage();
+    interp.run(data, res, 0);
+    interp.forms = fresh ? forms : interp.forms;
+    interp.out = out;
+    const text = page.parts.join('');
+    const squeeze = (s: string): string => s.replace(/\s+/g, ' ').trim();
+    const add = (s: string): void => {
+      if (!texts.some((t) => squeeze(t) === squeeze(s))) {
+        texts.push(s);
+        out.newline();
+        out.write(s);
+      }
+    };
+    add(text);
+    if (interp.runs.length > 1) add(positionalReading(interp.runs));
+  };
+  const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks.flatMap((c) => [c, Buffer.from('\n')]));
+  reading(joined, false, false);
+  const twoReadings = interp.sawTwoReadings;
+  // content split across streams: readers concatenate them as they are (a string or number may span the join)
+  if (chunks.length > 1) reading(Buffer.concat(chunks), false, true);
+  // a font not embedded whose ToUnicode says otherwise than the glyphs its encoding draws
+  if (twoReadings) reading(joined, true, true);
+}
+
+/** Text that is no page content: outline titles, form field values, attached files (each under a marker line). */
+function readExtras(doc: PdfDoc, catalogs: Dict[], out: Out): void {
+  const str = (holder: PdfObject | undefined, v: Value | undefined): string | undefined => {
+    let h = holder;
+    let r = v;
+    for (let n = 0; n < 16 && r instanceof Ref; n++) {
+      h = doc.objects.get(r.num);
+      r = h?.value;
+    }
+    if (!Buffer.isBuffer(r)) return undefined;
+    const bytes = doc.decryptString && h && !h.inObjStm ? doc.decryptString(h.num, h.gen, r) : r;
+    return pdfTextString(bytes);
+  };
+  const objOf = (v: Value | undefined): PdfObject | undefined => (v instanceof Ref ? doc.objects.get(v.num) : undefined);
+  const lines: string[] = [];
+  let steps = 0;
+  const seen = new Set<Dict>();
+  for (const cat of catalogs) {
+    // outline: a tree of items linked by /First and /Next
+    const stack: Value[] = [];
+    const top = doc.dict(cat.get('Outlines'));
+    if (top) stack.push(top.get('First') ?? null);
+    while (stack.length > 0 && steps++ < 100_000 && !doc.meter.out) {
+      const v = stack.pop()!;
+      const item = doc.dict(v);
+      if (!item || seen.has(item)) continue;
+      seen.add(item);
+      const t = str(objOf(v), item.get('Title'));
+      if (t) lines.push(t);
+      stack.push(item.get('Next') ?? null, item.get('First') ?? null);
+    }
+    // form fields: /V of every field in the /Fields tree (a value may be a text string or a name)
+    const form = doc.dict(cat.get('AcroForm'));
+    const fields = doc.arr(form?.get('Fields'));
+    const fstack: Value[] = fields ? fields.slice().reverse() : [];
+    while (fstack.length > 0 && steps++ < 100_000 && !doc.meter.out) {
+      const v = fstack.pop()!;
+      const f = doc.dict(v);
+      if (!f || seen.has(f)) continue;
+      seen.add(f);
+      const holder = objOf(v);
+      const val = f.get('V');
+      const t = str(holder, val) ?? doc.name(val);
+      if (t) lines.push(t);
+      const kids = doc.arr(f.get('Kids'));
+      if (kids) for (let k = kids.length - 1; k >= 0; k--) fstack.push(kids[k]!);
+    }
+  }
+  if (lines.length > 0) {
+    out.newline();
+    out.write('[PDF outline and form fields]\n');
+    out.write(lines.join('\n'));
+  }
+  for (const o of doc.all) {
+    if (out.full || doc.meter.out) return;
+    if (!o.stream || !(o.value instanceof Map) || doc.name(o.value.get('Type')) !== 'EmbeddedFile') continue;
+    doc.used.add(o);
+    const data = doc.decode(o);
+    if (!data) continue;
+    doc.meter.left -= data.length;
+    out.newline();
+    out.write(`[PDF attached file ${o.num}]\n`);
+    out.write(fileText(data));
+  }
+}
+
+function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out, meter: Meter): void {
+  const doc = new PdfDoc(bytes, budget, limits, meter);
   doc.scan();
-  if (!bytes.subarray(Math.max(0, bytes.length - 1024)).includes('%%EOF')) budget.note('no %%EOF: the file may be cut short');
+  if (!bytes.subarray(Math.max(0, bytes.length - 1024)).includes('%%EOF')) budget.remark('no %%EOF: the file may be cut short');
   for (const t of doc.trailerDicts()) {
-    if (!t.has('Encrypt')) continue;
+    // an /Encrypt that names no dictionary is no encryption
+    if (!doc.dict(t.get('Encrypt'))) continue;
     const crypt = openStandardSecurity(encryptionOf(doc, t));
     if (!crypt.readable) {
       budget.encrypted = true;
@@ -1663,14 +1295,16 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out)
       return;
     }
     doc.decryptStream = crypt.decryptStream;
+    doc.decryptString = crypt.decryptString;
     break;
   }
   doc.readObjectStreams();
   const interp = new Interpreter(doc, out);
   const done = new Set<PdfObject>();
+  const catalogs = catalogsOf(doc);
 
-  for (const { page, res } of pagesOf(doc)) {
-    if (out.full) return;
+  for (const { page, res } of pagesOf(doc, catalogs)) {
+    if (out.full || meter.out) break;
     const c = doc.resolve(page.get('Contents'));
     const refs = Array.isArray(c) ? c : [page.get('Contents') ?? null];
     const chunks: Buffer[] = [];
@@ -1678,51 +1312,66 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out)
       const o = doc.streamObj(r);
       if (!o || done.has(o)) continue;
       done.add(o);
-      const data = doc.decode(o);
-      if (data) chunks.push(data, Buffer.from('\n'));
+      const data = doc.decode(o, true);
+      if (data) chunks.push(data);
+      if (chunks.length >= 1000) break;
     }
     if (chunks.length === 0) continue;
-    interp.startPage();
-    interp.run(chunks.length === 2 ? chunks[0]! : Buffer.concat(chunks), res, 0);
+    readPage(doc, interp, out, chunks, res);
   }
 
-  // streams no page drew that hold text: annotation appearances, forms, pages lost from the tree
-  for (const o of doc.objects.values()) {
-    if (out.full) return;
+  // streams no page drew that hold text: annotation appearances, forms, pages lost from the tree,
+  // versions of objects that references do not reach
+  for (const o of doc.all) {
+    if (out.full || meter.out) break;
     if (!o.stream || done.has(o) || doc.used.has(o) || interp.drawn(o) || o.decoded === null || notContent(doc, o)) continue;
     if (o.decoded === undefined && doc.isImage(o)) continue;
     const data = doc.decode(o);
     if (!data || data.indexOf('BT') < 0 || data.indexOf('ET') < 0) continue;
     done.add(o);
     interp.claimForm(o);
-    interp.startPage();
-    interp.run(data, doc.dict((o.value as Dict).get('Resources')), 0);
+    readPage(doc, interp, out, [data], doc.dict((o.value as Dict).get('Resources')));
   }
+  if (!out.full && !meter.out) readExtras(doc, catalogs, out);
 }
 
 /** A PDF's text plus what reading it spent, so a caller can share one budget among several PDFs. */
 export interface PdfText extends DocumentText {
-  spent: { streams: number; inflatedBytes: number };
+  spent: { streams: number; inflatedBytes: number; work: number };
+  /** Damage that hides no text (the file or a stream ends early: all its bytes were read), when any. */
+  remarks?: string;
   /** True when the file is encrypted and could not be opened with the empty user password (its text was not read). */
   encrypted: boolean;
 }
 
-/** A PDF by its header: `%PDF-` within the first 1,024 bytes, as readers accept it. */
-export const looksLikePdf = (bytes: Buffer): boolean => bytes.subarray(0, 1024).includes('%PDF-');
+/**
+ * A PDF by its header: `%PDF-` within the first 64 KiB. Acrobat looks in the first 1,024 bytes, pdf.js
+ * anywhere; 64 KiB keeps the test cheap and takes junk a writer or a mailer may put in front.
+ */
+export const looksLikePdf = (bytes: Buffer): boolean => bytes.subarray(0, 65536).includes('%PDF-');
 
 /** Text of a PDF (what a reader shows, roughly), or undefined when `bytes` is not a PDF. Never throws. */
 export function pdfText(bytes: Buffer, limits: PdfTextLimits): PdfText | undefined {
   if (!Buffer.isBuffer(bytes) || !looksLikePdf(bytes)) return undefined;
   const budget = new Budget(Math.max(0, limits.maxStreams), Math.max(0, limits.maxInflatedBytes));
   const out = new Out(Math.max(0, limits.maxChars), budget);
+  // work for this file: lexing, CMap entries, glyphs; a super-linear path ends here, with a note
+  const work = limits.maxWork ?? WORK_BASE + WORK_PER_BYTE * bytes.length;
+  const meter = new Meter(work);
   try {
-    extract(bytes, limits, budget, out);
+    extract(bytes, limits, budget, out, meter);
   } catch (e) {
     budget.note(`PDF could not be read whole: ${(e as Error)?.message ?? String(e)}`);
   }
+  if (meter.out) budget.note('work budget for this PDF reached: the rest was not read');
   const text = out.parts.join('');
-  const spent = { streams: Math.max(0, limits.maxStreams) - budget.streams, inflatedBytes: Math.max(0, limits.maxInflatedBytes - Math.max(0, budget.inflate)) };
+  const spent = {
+    streams: Math.max(0, limits.maxStreams) - budget.streams,
+    inflatedBytes: Math.max(0, limits.maxInflatedBytes - Math.max(0, budget.inflate)),
+    work: Math.max(0, work + meter.granted - Math.max(0, meter.left)),
+  };
   const result: PdfText = { text, spent, encrypted: budget.encrypted };
   if (budget.notes.length > 0) result.truncated = budget.notes.join('; ');
+  if (budget.remarks.length > 0) result.remarks = budget.remarks.join('; ');
   return result;
 }
