@@ -122,6 +122,19 @@ test('zstd: a stream is extracted (named after the part); a 1 GiB bomb stops at 
   assert.equal(byName(expandArchives([part({ path: '3', names: ['a.exe.zst'], content: X.zstdRaw(B.pe()) })]), 'a.exe')?.trueType, 'pe');
 });
 
+test('zstd after a skippable frame: typed zstd and opened by 7-Zip, so the PE in the tar inside is found', () => {
+  const head = Buffer.alloc(16);
+  head.writeUInt32LE(0x184d2a50, 0);
+  head.writeUInt32LE(8, 4);
+  const content = Buffer.concat([head, X.zstdRaw(B.tar([{ name: 'invoice.exe', data: B.pe() }]))]);
+  const r = expandArchives([part({ path: '2', names: ['skip.tar.zst'], content })]);
+  assert.deepEqual(r.hits, []);
+  assert.equal(r.parts[0]!.trueType, 'zstd');
+  assert.equal(members(r).find((p) => p.names[0] === 'invoice.exe')?.trueType, 'pe');
+  const blocked = (createAttachmentCheck().run(message(r.parts), ENV) as { rule: string }[]).filter((h) => h.rule === 'attachment.blocked-type');
+  assert.equal(blocked.length, 1);
+});
+
 test('ACE stays unsupported: archive.unsupported, quarantined by default', () => {
   const ace = Buffer.concat([Buffer.alloc(7), Buffer.from('**ACE**', 'latin1'), Buffer.alloc(32)]);
   const r = expandArchives([part({ content: ace })]);

@@ -100,7 +100,7 @@ function mailWith(attachment: Buffer, name: string): Buffer {
 
 const input = { direction: 'outbound' as const, sender: 'alice@example.com', recipients: ['bob@example.org'], smtputf8: false };
 
-test('the XML members of an office zip get document text; those of a plain zip do not', () => {
+test('every XML member of a zip gets document text: office zip or plain zip, whatever the member is named', () => {
   const file = docxWithCards();
   const zipPart: ContentPart = { path: '2', origin: 'mime', contentType: 'application/octet-stream', names: ['r.docx'], content: file, isAttachment: true, depth: 1, trueType: 'ooxml' };
   const membersUnder = (parent: string): ContentPart[] => new AdmZip(file).getEntries().map((e) => ({
@@ -111,11 +111,12 @@ test('the XML members of an office zip get document text; those of a plain zip d
   readDocumentTexts(parts, { maxChars: 1_000_000, pdfMaxInflatedBytes: 1 << 20, pdfMaxStreams: 10, encryptedPdf: 'ignore' });
   const doc = parts.find((p) => p.path === '2/archive:word/document.xml')!;
   for (const c of printed) assert.ok(doc.documentText?.includes(`${c}\n`), `card ${c} is one readable run`);
-  assert.equal(parts.find((p) => p.path === '2/archive:_rels/.rels')!.documentText, undefined, 'not an .xml member name: not read');
-  // the same member in a plain zip (no [Content_Types].xml beside it) is not a document
+  assert.equal(parts.find((p) => p.path === '2/archive:_rels/.rels')!.documentText, '', 'XML whatever its name: read (no shown text)');
+  assert.equal(zipPart.documentText, undefined, 'the zip itself is not text');
+  // the same member in a plain zip (no [Content_Types].xml beside it) is read too
   const plain = membersUnder('3').filter((m) => !m.names.includes('[Content_Types].xml'));
   readDocumentTexts([{ ...zipPart, path: '3', trueType: 'zip' }, ...plain], { maxChars: 1_000_000, pdfMaxInflatedBytes: 1 << 20, pdfMaxStreams: 10, encryptedPdf: 'ignore' });
-  assert.ok(plain.every((p) => p.documentText === undefined));
+  assert.ok(plain.find((p) => p.path === '3/archive:word/document.xml')!.documentText?.includes(printed[0]!));
 });
 
 test('pipeline: cards split into Word runs inside a .docx are counted outbound; without document text they are not', async () => {

@@ -40,6 +40,23 @@ const startsWith = (buf: Buffer, bytes: number[] | string, at = 0): boolean => {
   return true;
 };
 
+/** Most zstd skippable frames walked before the first zstd frame (zstd and 7-Zip skip any number). */
+const ZSTD_MAX_SKIPPABLE = 64;
+
+/**
+ * A zstd stream: a zstd frame (28 B5 2F FD), possibly after skippable frames — each a little-endian
+ * magic 0x184D2A50..0x184D2A5F, a 4-byte little-endian length and that many bytes the decoder ignores.
+ */
+function isZstd(buf: Buffer): boolean {
+  let at = 0;
+  for (let n = 0; n <= ZSTD_MAX_SKIPPABLE; n++) {
+    if (startsWith(buf, [0x28, 0xb5, 0x2f, 0xfd], at)) return true;
+    if (at + 8 > buf.length || buf[at + 1] !== 0x2a || buf[at + 2] !== 0x4d || buf[at + 3] !== 0x18 || (buf[at]! & 0xf0) !== 0x50) return false;
+    at += 8 + buf.readUInt32LE(at + 4);
+  }
+  return false;
+}
+
 const LNK_HEADER = [0x4c, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46];
 const ONENOTE_GUID = [0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3];
 
@@ -118,7 +135,7 @@ function detect(buf: Buffer): TrueType {
     }
   }
   if (startsWith(buf, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return T('xz', 'xz compressed', { archive: true });
-  if (startsWith(buf, [0x28, 0xb5, 0x2f, 0xfd])) return T('zstd', 'Zstandard compressed', { archive: true });
+  if (isZstd(buf)) return T('zstd', 'Zstandard compressed', { archive: true });
   if (startsWith(buf, 'MSCF\0\0\0\0')) return T('cab', 'Microsoft Cabinet', { archive: true });
   if (startsWith(buf, '**ACE**', 7)) return T('ace', 'ACE archive', { archive: true });
   if (startsWith(buf, [0x60, 0xea]) && buf.length > 10) return T('arj', 'ARJ archive', { archive: true });

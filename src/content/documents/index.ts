@@ -1,12 +1,18 @@
-// Gives the documents in a message — PDFs and the XML members of office files (OOXML, OpenDocument),
-// wherever they sit (MIME parts, archive members) — the text a reader of them would see, as
-// part.documentText, for the checks that look for sensitive text (the data-leak check). Office files
-// are zips the archive stage has already opened, so their XML members are read here; PDFs are read by
-// pdf-text.ts. Text cut by a limit is marked (documentTextTruncated) so the data-leak check reports an
+// Gives the documents in a message the text a reader of them would see, as part.documentText, for the
+// checks that look for sensitive text (the data-leak check): PDFs (pdf-text.ts); every XML file —
+// the members of office files (OOXML, OpenDocument: zips the archive stage has already opened, whatever
+// their names or the zip's other members), XML in any other archive, and MIME parts that are XML (flat
+// OpenDocument .fodt/.fods, XML attachments) — read by xml-text.ts; HTML archive members (a Word
+// altChunk) through the mail HTML converter; RTF anywhere (rtf-text.ts). Text cut by a limit or not
+// readable is marked (documentTextTruncated) so the data-leak check reports an
 // incomplete scan instead of passing silently. Never throws.
 import type { ContentPart } from '../types.js';
 import { looksLikePdf, pdfText } from './pdf-text.js';
-import { looksLikeXml, officeXmlText } from './xml-text.js';
+import { markupString, officeXmlText, sniffMarkup } from './xml-text.js';
+import { looksLikeRtf, rtfText } from './rtf-text.js';
+import { prefixFormatsOf } from './xlsx-styles.js';
+import type { PrefixFormat } from './cell-values.js';
+import { htmlToTextReport } from '../mime/extract.js';
 import type { DocumentText } from './types.js';
 
 export interface DocumentTextLimits {
@@ -28,30 +34,47 @@ const parentPath = (path: string): string | undefined => {
   return i > 0 ? path.slice(0, i) : undefined;
 };
 
-/**
- * Archive parts that are office documents, told by their members' names (a part's trueType may be
- * the quick "zip"): OOXML has [Content_Types].xml, OpenDocument a mimetype plus content.xml or a manifest.
- */
-function officeContainers(parts: readonly ContentPart[]): Set<string> {
-  const names = new Map<string, Set<string>>();
+type Kind = 'xml' | 'html' | 'rtf';
+
+/** How a part other than a PDF is read as a document, if it is one. */
+function documentKind(part: ContentPart, bytes: Buffer): Kind | undefined {
+  if (looksLikeRtf(bytes)) return 'rtf';
+  const markup = sniffMarkup(bytes);
+  if (!markup) return undefined;
+  if (part.origin === 'archive') {
+    // any member of any zip (an office file's main part may have any name, its zip no mimetype)
+    return markup.kind === 'html' || part.names.some((n) => /\.x?html?$/i.test(n)) ? 'html' : 'xml';
+  }
+  // MIME parts: HTML ones already have their text (part.text) from the MIME stage
+  if (markup.kind === 'html') return part.text === undefined ? 'html' : undefined;
+  if (markup.declared || /xml/i.test(part.contentType) || part.names.some((n) => /\.(?:xml|fod[tspgb])$/i.test(n))) return 'xml';
+  return undefined;
+}
+
+/** Each archive's xl/styles.xml number formats with a literal prefix, by the archive's path (only archives that have one). */
+function workbookFormats(parts: readonly ContentPart[]): Map<string, Map<number, PrefixFormat>> {
+  const out = new Map<string, Map<number, PrefixFormat>>();
   for (const p of parts) {
     const parent = p.origin === 'archive' ? parentPath(p.path) : undefined;
-    if (parent === undefined) continue;
-    let set = names.get(parent);
-    if (!set) names.set(parent, (set = new Set()));
-    for (const n of p.names) set.add(n.toLowerCase());
-  }
-  const out = new Set<string>();
-  for (const [parent, set] of names) {
-    if (set.has('[content_types].xml') || (set.has('mimetype') && (set.has('content.xml') || set.has('meta-inf/manifest.xml')))) out.add(parent);
+    if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === 'xl/styles.xml')) continue;
+    const content = p.content as unknown as Uint8Array | undefined;
+    if (!(content instanceof Uint8Array) || content.length === 0) continue;
+    const formats = prefixFormatsOf(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    if (formats.size > 0) out.set(parent, formats);
   }
   return out;
 }
 
-function isOfficeXmlMember(part: ContentPart, containers: ReadonlySet<string>): boolean {
-  const parent = part.origin === 'archive' ? parentPath(part.path) : undefined;
-  if (parent === undefined || !containers.has(parent)) return false;
-  return part.names.some((n) => /\.xml$/i.test(n)) && looksLikeXml(part.content);
+/** An HTML file's text (the mail HTML converter), at most maxChars characters. */
+function htmlText(bytes: Buffer, maxChars: number): DocumentText {
+  const r = htmlToTextReport(markupString(bytes));
+  const notes = r.cut ? [r.cut] : [];
+  let text = r.text;
+  if (text.length > maxChars) {
+    text = text.slice(0, maxChars);
+    notes.unshift(`document text cut at ${maxChars} characters`);
+  }
+  return notes.length > 0 ? { text, truncated: notes.join('; ') } : { text };
 }
 
 /** A PDF: by its true type, or by its header where readers look for it (pdf-text.ts decides). */
@@ -59,7 +82,7 @@ const isPdf = (part: ContentPart, bytes: Buffer): boolean => part.trueType === '
 
 /** Fill documentText (and documentTextTruncated) of every document part, in place. */
 export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimits): void {
-  const containers = officeContainers(parts);
+  const formats = workbookFormats(parts);
   let charsLeft = limits.maxChars;
   let inflateLeft = limits.pdfMaxInflatedBytes;
   let streamsLeft = limits.pdfMaxStreams;
@@ -69,7 +92,8 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
     if (!(content instanceof Uint8Array) || content.length === 0) continue;
     const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     const pdf = isPdf(part, bytes);
-    if (!pdf && !isOfficeXmlMember(part, containers)) continue;
+    const kind = pdf ? undefined : documentKind(part, bytes);
+    if (!pdf && !kind) continue;
     if (charsLeft <= 0) {
       part.documentText = '';
       part.documentTextTruncated = `not read: more than ${limits.maxChars} characters of document text in the message`;
@@ -84,8 +108,14 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
           streamsLeft -= r.spent.streams;
           got = r.encrypted && limits.encryptedPdf === 'ignore' ? { text: r.text } : { text: r.text, ...(r.truncated ? { truncated: r.truncated } : {}) };
         }
+      } else if (kind === 'rtf') {
+        got = rtfText(bytes, charsLeft);
+      } else if (kind === 'html') {
+        got = htmlText(bytes, charsLeft);
       } else {
-        got = officeXmlText(bytes, charsLeft);
+        const parent = part.origin === 'archive' ? parentPath(part.path) : undefined;
+        const cellFormats = parent !== undefined ? formats.get(parent) : undefined;
+        got = officeXmlText(bytes, charsLeft, cellFormats ? { cellFormats } : {});
       }
     } catch (err) {
       got = { text: '', truncated: `could not be read: ${(err as Error).message}` };

@@ -265,8 +265,8 @@ export const outboundConfigSchema = z
               .boolean()
               .default(true)
               .describe(
-                'Read the text of PDFs and office documents (Word, Excel, PowerPoint, OpenDocument) as a reader shows it, ' +
-                  'and scan that too: inside the file the text is compressed, and Word splits it into runs wherever formatting changes.',
+                'Read the text of PDFs, office documents (Word, Excel, PowerPoint, OpenDocument, flat ODF), RTF, and the XML and HTML members of archives ' +
+                  'as a reader shows it, and scan that too: inside the file the text is compressed, and Word splits it into runs wherever formatting changes.',
               ),
             maxChars: z
               .number()
