@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailWithAttachment, odfContentXml, wordDocumentXml, xlsxOf, zipOf } from '../harness/office.js';
 import { looksLikeXml, officeXmlText, sniffMarkup } from '../../src/content/documents/xml-text.js';
-import { applyPrefixFormat, evaluateConcatenation, expandScientific, prefixFormat } from '../../src/content/documents/cell-values.js';
+import { applyLiteralFormat, evaluateConcatenation, expandScientific, literalFormat } from '../../src/content/documents/cell-values.js';
 import { looksLikeRtf, rtfText } from '../../src/content/documents/rtf-text.js';
+import { literalFormatsOf } from '../../src/content/documents/xlsx-styles.js';
 import { readDocumentTexts } from '../../src/content/documents/index.js';
 import { createContentPipeline } from '../../src/content/pipeline.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -119,9 +120,10 @@ test('hostile markup stays linear: thousands of unfinished openers, quotes and b
 
 // --- 6. spreadsheets
 
-test('scientific notation of integers is expanded; formulas of literals are evaluated; prefix formats applied', () => {
+test('scientific notation of integers is expanded; formulas of literals are evaluated; literal formats applied', () => {
   assert.equal(expandScientific('3.70000012345676e+14'), '370000012345676');
-  assert.equal(expandScientific('4.1111111111111E+15'), '4111111111111100');
+  assert.equal(expandScientific('4.1111111111111E+15'), undefined, '16 digits: more than a spreadsheet number holds exactly');
+  assert.equal(expandScientific('4.32059443718483E+15'), undefined, 'a measured value Excel shows as 4.32059E+15');
   assert.equal(expandScientific('1E3'), '1000');
   assert.equal(expandScientific('-2.5e1'), '-25');
   assert.equal(expandScientific('1.25e1'), undefined, 'not an integer');
@@ -135,17 +137,22 @@ test('scientific notation of integers is expanded; formulas of literals are eval
   assert.equal(evaluateConcatenation('SUM(1,2)'), undefined);
   assert.equal(evaluateConcatenation('"plain"'), undefined, 'nothing joined');
   assert.equal(evaluateConcatenation('"a"&'), undefined);
-  assert.deepEqual(prefixFormat('"40000000"00000000'), { prefix: '40000000', minDigits: 8 });
-  assert.deepEqual(prefixFormat('\\4\\1000'), { prefix: '41', minDigits: 3 });
-  assert.equal(prefixFormat('0.00'), undefined);
-  assert.equal(prefixFormat('"x"0.00'), undefined);
-  assert.equal(applyPrefixFormat('12345676', { prefix: '40000000', minDigits: 8 }), '4000000012345676');
-  assert.equal(applyPrefixFormat('1.5', { prefix: '4', minDigits: 1 }), undefined);
+  assert.deepEqual(literalFormat('"40000000"00000000'), { prefix: '40000000', suffix: '', minDigits: 8 });
+  assert.deepEqual(literalFormat('\\4\\1000'), { prefix: '41', suffix: '', minDigits: 3 });
+  assert.deepEqual(literalFormat('00000000"12345676"'), { prefix: '', suffix: '12345676', minDigits: 8 });
+  assert.deepEqual(literalFormat('[Blue]"4000"#0000\\1'), { prefix: '4000', suffix: '1', minDigits: 4 });
+  assert.equal(literalFormat('0000'), undefined, 'no literal text');
+  assert.equal(literalFormat('"a"00"b"00'), undefined, 'two digit runs');
+  assert.equal(literalFormat('0.00'), undefined);
+  assert.equal(literalFormat('"x"0.00'), undefined);
+  assert.equal(applyLiteralFormat('12345676', { prefix: '40000000', suffix: '', minDigits: 8 }), '4000000012345676');
+  assert.equal(applyLiteralFormat('40000000', { prefix: '', suffix: '12345676', minDigits: 8 }), '4000000012345676');
+  assert.equal(applyLiteralFormat('1.5', { prefix: '4', suffix: '', minDigits: 1 }), undefined);
 
   const sheet = (cells: string): string => `<worksheet><sheetData><row r="1">${cells}</row></sheetData></worksheet>`;
   assert.match(text(sheet(`<c r="A1"><v>${Number(amex[0]).toExponential()}</v></c>`)), new RegExp(amex[0]!));
   assert.match(text(sheet(`<c r="A1" t="str"><f>"${cards[0]!.slice(0, 8)}"&amp;"${cards[0]!.slice(8)}"</f></c>`)), new RegExp(cards[0]!));
-  const formats = new Map([[1, { prefix: cards[0]!.slice(0, 8), minDigits: 8 }]]);
+  const formats = new Map([[1, { prefix: cards[0]!.slice(0, 8), suffix: '', minDigits: 8 }]]);
   const formatted = officeXmlText(Buffer.from(sheet(`<c r="A1" s="1"><v>${Number(cards[0]!.slice(8))}</v></c><c r="B1"><v>5</v></c>`)), 1000, { cellFormats: formats });
   assert.match(formatted.text, new RegExp(cards[0]!));
   assert.ok(!formatted.text.includes(`${cards[0]!.slice(0, 8)}00000005`), 'only cells of that style');
@@ -312,4 +319,46 @@ test('pipeline: each hiding place of the attack gives dataleak.card for 12 cards
     const rules = report.hits.map((h) => `${h.rule} ${h.detail ?? ''}`);
     assert.ok(report.hits.some((h) => h.rule === 'dataleak.card' && /\b12\b/.test(h.detail ?? '')), `${name}: ${rules.join(' | ')}`);
   }
+});
+
+// --- second attack trial
+
+test('RTF: a text box (\\*\\shpinst ... \\shptxt) is read; its shape properties are not', () => {
+  const boxes = cards.map((c) => `{\\shp{\\*\\shpinst{\\sp{\\sn shapeType}{\\sv 202}}{\\shptxt ${c.slice(0, 6)}{\\b ${c.slice(6)}}\\par}}}`).join('');
+  const t = rtfText(Buffer.from(`{\\rtf1\\ansi ${boxes}}`), 1_000_000);
+  for (const c of cards) assert.ok(t.text.includes(c), c);
+  assert.ok(!t.text.includes('shapeType') && !t.text.includes('202'), t.text.slice(0, 80));
+  assert.ok(!rtfText(Buffer.from('{\\rtf1 {\\*\\unknowndest 4111111111111111}shown}'), 1000).text.includes('4111'), 'other optional destinations stay unread');
+});
+
+test('xlsx styles: literal suffix formats apply; a styles part of unclosed numFmt/xf tags is read in one linear pass', () => {
+  const formats = literalFormatsOf(Buffer.from('<styleSheet><numFmts><numFmt numFmtId="170" formatCode="00000000&quot;12345676&quot;"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="170"/></cellXfs></styleSheet>'));
+  assert.deepEqual(formats.get(1), { prefix: '', suffix: '12345676', minDigits: 8 });
+  // 200,000 tags without `>`: a quadratic scan would take many minutes (the test timeout), a linear one milliseconds
+  assert.equal(literalFormatsOf(Buffer.from(`<styleSheet>${'<numFmt '.repeat(200_000)}`)).size, 0);
+  assert.equal(literalFormatsOf(Buffer.from(`<styleSheet><numFmt numFmtId="1" formatCode="&quot;4&quot;0"/><cellXfs>${'<xf '.repeat(200_000)}`)).size, 0);
+});
+
+test('spreadsheet values of 16+ digits in scientific notation (measurements Excel shows as 4.32059E+15) are not expanded into card-like numbers', async () => {
+  const values = Array.from({ length: 150 }, (_, i) => (4.32059443718483e15 + i * 7.919e11).toExponential(14).toUpperCase());
+  const raw = mailWithAttachment(xlsxOf(values.map((v) => `<c r="A1"><v>${v}</v></c>`)), 'measure.xlsx');
+  const report = await createContentPipeline(configSchema.parse({ content: { clamd: { enabled: false } } })).analyze(raw, input);
+  assert.equal(report.hits.find((h) => h.rule.startsWith('dataleak.')), undefined, report.hits.map((h) => `${h.rule} ${h.detail}`).join('; '));
+});
+
+test('OpenDocument number styles with literal text: a cell shown only from office:value and its style reads as shown (flat .fods)', async () => {
+  const styles = cards
+    .map((c, i) => `<number:number-style style:name="N${i}"><number:text>${c.slice(0, 4)}</number:text><number:number number:decimal-places="0" number:min-integer-digits="4"/><number:text>${c.slice(8)}</number:text></number:number-style>` +
+      `<style:style style:name="ce${i}" style:family="table-cell" style:data-style-name="N${i}"/>`)
+    .join('');
+  const rows = cards.map((c, i) => `<table:table-row><table:table-cell table:style-name="ce${i}" office:value-type="float" office:value="${Number(c.slice(4, 8))}"/></table:table-row>`).join('');
+  const fods =
+    '<?xml version="1.0" encoding="UTF-8"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" ' +
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0">' +
+    `<office:automatic-styles>${styles}</office:automatic-styles><office:body><office:spreadsheet><table:table table:name="S">${rows}</table:table></office:spreadsheet></office:body></office:document>`;
+  const raw = mailWithAttachment(Buffer.from(fods), 'sheet.fods', 'application/vnd.oasis.opendocument.spreadsheet');
+  const report = await createContentPipeline(configSchema.parse({ content: { clamd: { enabled: false } } })).analyze(raw, input);
+  const card = report.hits.find((h) => h.rule === 'dataleak.card');
+  assert.ok(card, `dataleak.card expected, got ${report.hits.map((h) => `${h.rule} ${h.detail}`).join('; ')}`);
+  assert.match(card.detail ?? '', /12/);
 });

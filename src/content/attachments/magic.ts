@@ -40,16 +40,15 @@ const startsWith = (buf: Buffer, bytes: number[] | string, at = 0): boolean => {
   return true;
 };
 
-/** Most zstd skippable frames walked before the first zstd frame (zstd and 7-Zip skip any number). */
-const ZSTD_MAX_SKIPPABLE = 64;
-
 /**
  * A zstd stream: a zstd frame (28 B5 2F FD), possibly after skippable frames — each a little-endian
  * magic 0x184D2A50..0x184D2A5F, a 4-byte little-endian length and that many bytes the decoder ignores.
  */
 function isZstd(buf: Buffer): boolean {
   let at = 0;
-  for (let n = 0; n <= ZSTD_MAX_SKIPPABLE; n++) {
+  // zstd and 7-Zip skip any number of skippable frames, so we walk them all: each is at least 8
+  // bytes, so the walk is linear in the file
+  while (at + 4 <= buf.length) {
     if (startsWith(buf, [0x28, 0xb5, 0x2f, 0xfd], at)) return true;
     if (at + 8 > buf.length || buf[at + 1] !== 0x2a || buf[at + 2] !== 0x4d || buf[at + 3] !== 0x18 || (buf[at]! & 0xf0) !== 0x50) return false;
     at += 8 + buf.readUInt32LE(at + 4);

@@ -1,11 +1,14 @@
 // What a spreadsheet shows for a cell whose stored form hides its digits: an integer stored in
 // scientific notation ("3.70000012345676e+14" shows as 370000012345676), a formula joining literals
 // ('"4000"&"1234"' or CONCATENATE("4000","1234") shows 40001234) whose cached result is absent, and a
-// number format with a literal prefix ('"4000"0000' shows 1234 as 40001234). Small, bounded helpers;
+// number format with literal text around the digits ('"4000"0000' shows 1234 as 40001234,
+// '0000"1234"' shows 4000 as 40001234). Small, bounded helpers;
 // each returns undefined when it does not apply. Never throws.
 
 /** Largest exponent expanded: beyond it no card or account number fits. */
 const MAX_EXPONENT = 40;
+/** Digits a spreadsheet number holds exactly (IEEE double, as Excel and LibreOffice show it). */
+const MAX_EXACT_DIGITS = 15;
 /** Longest formula evaluated, and deepest nesting of calls and parentheses. */
 const MAX_FORMULA = 4096;
 const MAX_DEPTH = 16;
@@ -24,6 +27,9 @@ export function expandScientific(raw: string): string | undefined {
   const fraction = (m[3] ?? '').replace(/0+$/, '');
   if (exponent > MAX_EXPONENT || fraction.length > exponent) return undefined;
   const digits = (whole + fraction + '0'.repeat(exponent - fraction.length)).replace(/^0+(?=\d)/, '');
+  // a spreadsheet keeps 15 significant digits: a longer expansion ends in zeros nobody typed or sees
+  // ("4.32059443718483E+15" is a measured value shown as 4.32059E+15, not a 16-digit number)
+  if (digits.length > MAX_EXACT_DIGITS) return undefined;
   return (m[1] === '-' ? '-' : '') + digits;
 }
 
@@ -122,49 +128,59 @@ export function evaluateConcatenation(formula: string): string | undefined {
   return result !== undefined && i === s.length && joined ? result : undefined;
 }
 
-/** A number format that shows a literal prefix before the number's digits, padded to `minDigits`. */
-export interface PrefixFormat {
+/** A number format that shows literal text around a number's digits, padded to `minDigits`. */
+export interface LiteralFormat {
   prefix: string;
+  suffix: string;
   minDigits: number;
 }
 
 /**
- * The literal prefix of a number format code such as `"4000"0000` or `\4\0\0\00000` (text in quotes
- * or escaped characters, then only digit placeholders): undefined for any other format.
+ * The literal text of a number format code such as `"4000"0000`, `0000"1234"` or `\4\1000` (text in
+ * quotes or escaped characters, before and after one run of digit placeholders): undefined for any
+ * other format, and for one without literal text.
  */
-export function prefixFormat(code: string): PrefixFormat | undefined {
+export function literalFormat(code: string): LiteralFormat | undefined {
   if (code.length > 256) return undefined;
   const section = code.split(';')[0]!;
   let i = 0;
-  let prefix = '';
-  while (i < section.length) {
-    const c = section[i]!;
-    if (c === '"') {
-      const end = section.indexOf('"', i + 1);
-      if (end < 0) return undefined;
-      prefix += section.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === '\\' && i + 1 < section.length) {
-      prefix += section[i + 1];
-      i += 2;
-    } else if (c === '[') {
-      // a colour or condition ([Red], [>100]): not shown
-      const end = section.indexOf(']', i);
-      if (end < 0) return undefined;
-      i = end + 1;
-    } else {
-      break;
+  /** Literal text from i: quoted, escaped, or a bracketed colour/condition (not shown); stops at anything else. */
+  const literal = (): string | undefined => {
+    let text = '';
+    while (i < section.length) {
+      const c = section[i]!;
+      if (c === '"') {
+        const end = section.indexOf('"', i + 1);
+        if (end < 0) return undefined;
+        text += section.slice(i + 1, end);
+        i = end + 1;
+      } else if (c === '\\' && i + 1 < section.length) {
+        text += section[i + 1];
+        i += 2;
+      } else if (c === '[') {
+        const end = section.indexOf(']', i);
+        if (end < 0) return undefined;
+        i = end + 1;
+      } else {
+        break;
+      }
     }
-  }
-  const rest = section.slice(i);
-  if (prefix === '' || !/^[0#]+$/.test(rest)) return undefined;
-  return { prefix, minDigits: (rest.match(/0/g) ?? []).length };
+    return text;
+  };
+  const prefix = literal();
+  if (prefix === undefined) return undefined;
+  const digitsStart = i;
+  while (i < section.length && (section[i] === '0' || section[i] === '#')) i++;
+  const placeholders = section.slice(digitsStart, i);
+  const suffix = literal();
+  if (suffix === undefined || i !== section.length || placeholders === '' || prefix + suffix === '') return undefined;
+  return { prefix, suffix, minDigits: (placeholders.match(/0/g) ?? []).length };
 }
 
 /** A cell's stored integer as that format shows it; undefined when the value is not a plain integer. */
-export function applyPrefixFormat(value: string, format: PrefixFormat): string | undefined {
+export function applyLiteralFormat(value: string, format: LiteralFormat): string | undefined {
   const v = value.trim();
   const digits = /^\d{1,40}$/.test(v) ? v : expandScientific(v);
   if (digits === undefined || digits.startsWith('-')) return undefined;
-  return format.prefix + digits.padStart(format.minDigits, '0');
+  return format.prefix + digits.padStart(format.minDigits, '0') + format.suffix;
 }

@@ -9,9 +9,10 @@
 import type { ContentPart } from '../types.js';
 import { looksLikePdf, pdfText } from './pdf-text.js';
 import { markupString, officeXmlText, sniffMarkup } from './xml-text.js';
+import { odfLiteralFormatsOf } from './odf-styles.js';
 import { looksLikeRtf, rtfText } from './rtf-text.js';
-import { prefixFormatsOf } from './xlsx-styles.js';
-import type { PrefixFormat } from './cell-values.js';
+import { literalFormatsOf } from './xlsx-styles.js';
+import type { LiteralFormat } from './cell-values.js';
 import { htmlToTextReport } from '../mime/extract.js';
 import type { DocumentText } from './types.js';
 
@@ -52,17 +53,39 @@ function documentKind(part: ContentPart, bytes: Buffer): Kind | undefined {
 }
 
 /** Each archive's xl/styles.xml number formats with a literal prefix, by the archive's path (only archives that have one). */
-function workbookFormats(parts: readonly ContentPart[]): Map<string, Map<number, PrefixFormat>> {
-  const out = new Map<string, Map<number, PrefixFormat>>();
+function workbookFormats(parts: readonly ContentPart[]): Map<string, Map<number, LiteralFormat>> {
+  const out = new Map<string, Map<number, LiteralFormat>>();
   for (const p of parts) {
     const parent = p.origin === 'archive' ? parentPath(p.path) : undefined;
     if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === 'xl/styles.xml')) continue;
     const content = p.content as unknown as Uint8Array | undefined;
     if (!(content instanceof Uint8Array) || content.length === 0) continue;
-    const formats = prefixFormatsOf(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    const formats = literalFormatsOf(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
     if (formats.size > 0) out.set(parent, formats);
   }
   return out;
+}
+
+/** Each archive's OpenDocument styles.xml number styles with literal text, by the archive's path. */
+function openDocumentFormats(parts: readonly ContentPart[]): Map<string, Map<string, LiteralFormat>> {
+  const out = new Map<string, Map<string, LiteralFormat>>();
+  for (const p of parts) {
+    const parent = p.origin === 'archive' ? parentPath(p.path) : undefined;
+    if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === 'styles.xml')) continue;
+    const content = p.content as unknown as Uint8Array | undefined;
+    if (!(content instanceof Uint8Array) || content.length === 0) continue;
+    const formats = odfLiteralFormatsOf(markupString(Buffer.from(content.buffer, content.byteOffset, content.byteLength)));
+    if (formats.size > 0) out.set(parent, formats);
+  }
+  return out;
+}
+
+/** The OpenDocument cell formats a part uses: its archive's styles.xml ones, then its own (automatic styles). */
+function odfFormatsFor(bytes: Buffer, inherited: ReadonlyMap<string, LiteralFormat> | undefined): ReadonlyMap<string, LiteralFormat> | undefined {
+  if (!bytes.includes('number-style')) return inherited;
+  const own = odfLiteralFormatsOf(markupString(bytes));
+  if (own.size === 0) return inherited;
+  return inherited ? new Map([...inherited, ...own]) : own;
 }
 
 /** An HTML file's text (the mail HTML converter), at most maxChars characters. */
@@ -83,6 +106,7 @@ const isPdf = (part: ContentPart, bytes: Buffer): boolean => part.trueType === '
 /** Fill documentText (and documentTextTruncated) of every document part, in place. */
 export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimits): void {
   const formats = workbookFormats(parts);
+  const odfFormats = openDocumentFormats(parts);
   let charsLeft = limits.maxChars;
   let inflateLeft = limits.pdfMaxInflatedBytes;
   let streamsLeft = limits.pdfMaxStreams;
@@ -115,7 +139,8 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
       } else {
         const parent = part.origin === 'archive' ? parentPath(part.path) : undefined;
         const cellFormats = parent !== undefined ? formats.get(parent) : undefined;
-        got = officeXmlText(bytes, charsLeft, cellFormats ? { cellFormats } : {});
+        const odfCellFormats = odfFormatsFor(bytes, parent !== undefined ? odfFormats.get(parent) : undefined);
+        got = officeXmlText(bytes, charsLeft, { ...(cellFormats ? { cellFormats } : {}), ...(odfCellFormats ? { odfCellFormats } : {}) });
       }
     } catch (err) {
       got = { text: '', truncated: `could not be read: ${(err as Error).message}` };

@@ -3,7 +3,7 @@
 // `\u8364`...) or a control symbol (`\'e9` is one byte in the document's code page, `\{` a brace). A
 // group whose first control word names a destination that is not body text (font and colour tables,
 // style sheet, document info, pictures, embedded objects) or that starts with `\*` (optional
-// destination a reader may ignore) is not shown. `\uN` gives a Unicode character followed by `\ucN`
+// destination a reader may ignore, except a text box's) is not shown. `\uN` gives a Unicode character followed by `\ucN`
 // fallback characters to skip; `\binN` is followed by N raw bytes. Splitting a number into groups
 // (`{4111}{\b 1111}`) does not split it in the shown text. One linear pass; never throws.
 import { decodeCharset } from '../mime/decode.js';
@@ -17,6 +17,12 @@ const SKIPPED_DESTINATIONS = new Set([
   'fldinst', 'bkmkstart', 'bkmkend', 'nonshppict', 'blipuid', 'wgrffmtfilter', 'passwordhash', 'template', 'xe', 'tc',
   'private', 'userprops', 'listpicture', 'protusertbl', 'ftnsep', 'ftnsepc', 'aftnsep', 'aftnsepc', 'sp', 'sn', 'sv',
 ]);
+/**
+ * Optional (`\*`) destinations a word processor does show: shape instructions and the text box text
+ * inside them (`{\shp{\*\shpinst ...{\shptxt ...}}}` is how Word writes a text box). Their property
+ * groups (`\sp`, `\sn`, `\sv`) stay skipped.
+ */
+const SHOWN_OPTIONAL_DESTINATIONS = new Set(['shpinst', 'shptxt']);
 /** Control words that end a line or a cell. */
 const LINE_WORDS = new Set(['par', 'line', 'sect', 'page', 'row', 'outlinelevel0']);
 const TAB_WORDS = new Set(['tab', 'cell', 'nestcell']);
@@ -225,7 +231,7 @@ function read(bytes: Buffer, maxChars: number): DocumentText {
     }
     const wasStart = groupStart;
     groupStart = false;
-    if (wasStart && overflow === 0 && (ignorable || SKIPPED_DESTINATIONS.has(word))) {
+    if (wasStart && overflow === 0 && ((ignorable && !SHOWN_OPTIONAL_DESTINATIONS.has(word)) || SKIPPED_DESTINATIONS.has(word))) {
       state.skip = true;
       ignorable = false;
       continue;

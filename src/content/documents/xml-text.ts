@@ -11,7 +11,7 @@
 // nothing is lost and nothing is marked: broken XML is not an incomplete scan. One linear pass; never throws.
 import { decodeXML } from 'entities';
 import type { DocumentText } from './types.js';
-import { applyPrefixFormat, evaluateConcatenation, expandScientific, type PrefixFormat } from './cell-values.js';
+import { applyLiteralFormat, evaluateConcatenation, expandScientific, type LiteralFormat } from './cell-values.js';
 
 /** Elements whose end (or empty form) ends a line: paragraphs, headings, breaks, shared strings, rows. */
 const LINE_END = new Set(['p', 'h', 'br', 'cr', 'si', 'row', 'tr', 'table-row', 'line-break', 'list-item', 'txbxContent']);
@@ -130,6 +130,22 @@ export function* attributes(s: string, from: number, to: number): Generator<[str
   }
 }
 
+/**
+ * The attribute text of each start tag whose start matches `open` (a global regex ending before the
+ * attributes), in order. Each tag ends at the next `>`; when none is left, neither is any later tag:
+ * the scan stops there, so a file of unclosed tags stays linear.
+ */
+export function* tagAttributes(s: string, open: RegExp, from = 0, to = s.length): Generator<string> {
+  open.lastIndex = from;
+  for (let m = open.exec(s); m && m.index < to; m = open.exec(s)) {
+    const start = m.index + m[0].length;
+    const gt = s.indexOf('>', start);
+    if (gt < 0) return;
+    yield s.slice(start, gt);
+    open.lastIndex = gt + 1;
+  }
+}
+
 const decode = (raw: string): string => (raw.includes('&') ? decodeXML(raw) : raw);
 
 /** Index of the `>` closing the tag that starts at `lt`, skipping quoted attribute values; -1 if none. */
@@ -186,7 +202,12 @@ export interface XmlTextOptions {
    * Spreadsheet number formats with a literal prefix, by cell style index (the `s` of `<c s="1">`,
    * from the workbook's xl/styles.xml): a cell using one also reads as the formatted number.
    */
-  cellFormats?: ReadonlyMap<number, PrefixFormat>;
+  cellFormats?: ReadonlyMap<number, LiteralFormat>;
+  /**
+   * OpenDocument number styles with literal text, by cell style name (the `table:style-name` of a
+   * `<table:table-cell>`, from odf-styles.ts): the cell's office:value also reads as formatted.
+   */
+  odfCellFormats?: ReadonlyMap<string, LiteralFormat>;
 }
 
 /** The shown text of an office XML part, at most `maxChars` characters (`truncated` says when cut). */
@@ -224,7 +245,7 @@ export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions =
       const digits = expandScientific(text);
       if (digits !== undefined) emit(` ${digits} `);
       const format = cellStyle !== undefined ? options.cellFormats?.get(cellStyle) : undefined;
-      const shown = format ? applyPrefixFormat(text, format) : undefined;
+      const shown = format ? applyLiteralFormat(text, format) : undefined;
       if (shown !== undefined) emit(` ${shown} `);
     } else if (el === 'f') {
       const result = evaluateConcatenation(text);
@@ -258,6 +279,10 @@ export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions =
       cellStyle = undefined;
       for (const [name, value] of attributes(s, attrFrom, attrTo)) if (name === 's' && /^\d{1,6}$/.test(value)) cellStyle = Number(value);
     }
+    let odfFormat: LiteralFormat | undefined;
+    if (local === 'table-cell' && options.odfCellFormats) {
+      for (const [name, value] of attributes(s, attrFrom, attrTo)) if (name === 'table:style-name') odfFormat = options.odfCellFormats.get(value);
+    }
     const tag = s.slice(attrFrom, attrTo);
     if (!tag.includes('value') && !tag.includes('formula')) return;
     for (const [name, raw] of attributes(s, attrFrom, attrTo)) {
@@ -267,6 +292,8 @@ export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions =
       emit(`${value} `);
       const extra = attr === 'formula' ? evaluateConcatenation(value) : expandScientific(value);
       if (extra !== undefined) emit(`${extra} `);
+      const shown = odfFormat && attr === 'value' ? applyLiteralFormat(value, odfFormat) : undefined;
+      if (shown !== undefined) emit(`${shown} `);
     }
   };
 
