@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { pdfText, looksLikePdf, type PdfTextLimits } from '../../src/content/documents/pdf-text.js';
+import { parseCMap } from '../../src/content/documents/pdf-fonts.js';
+import { Meter } from '../../src/content/documents/pdf-lexer.js';
 import { rc4 } from '../../src/content/documents/pdf-crypt.js';
 import { unpredict } from '../../src/content/documents/pdf-predictor.js';
 import { buildPdf, chunk, flate, HELVETICA, luhnCards, pagesPdf, rawPdf, type Obj } from '../harness/pdf.js';
@@ -307,4 +309,122 @@ test('C4 xref entries pointing at headers nested inside one long string stay lin
   const pdf = Buffer.from(body, 'latin1');
   const r = read(pdf);
   assert.ok(r.spent.work < 20_000_000 + 4 * pdf.length + 1, `work ${r.spent.work}`);
+});
+
+// ---- second red-team test ---------------------------------------------------------------------
+
+test('D1 `ID EIx` repeated: the search for an inline image end is linear and charged to the meter', () => {
+  const junk = 'ID EIx '.repeat(50_000);
+  const content = `${junk}\n${cardsContent()}`;
+  const pdf = pagesPdf([flate(content)]);
+  const r = read(pdf, { ...LIMITS, maxWork: 5_000_000 });
+  assert.equal(found(r.text), 12, `${r.truncated}`);
+  // every byte searched is charged (was: 10,000 candidates per ID, unmetered), and no more than a few times
+  assert.ok(r.spent.work >= content.length && r.spent.work < 6 * content.length, `work ${r.spent.work}`);
+  assert.equal(r.truncated, undefined);
+});
+
+test('D3 big content streams split cleanly are read in turn, not copied; an explicit maxWork is never raised', () => {
+  const big = '1 '.repeat(1_000_000);
+  const pdf = buildPdf([CATALOG, PAGES, HELVETICA, '<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents [5 0 R 6 0 R 7 0 R] >>', flate(big), flate(big), flate(cardsContent())]);
+  const r = read(pdf);
+  assert.equal(found(r.text), 12);
+  // two million tokens read once (was: joined and concatenated copies, each read: four million and more)
+  assert.ok(r.spent.work < 2_600_000, `work ${r.spent.work}`);
+  const capped = read(pdf, { ...LIMITS, maxWork: 1_000_000 });
+  assert.ok(capped.spent.work <= 1_000_000, `work ${capped.spent.work}`);
+  assert.match(capped.truncated ?? '', /work budget/);
+  // a stream ending inside a string still gets the joined reading (A11), charged for the copy
+  const split = buildPdf([CATALOG, PAGES, HELVETICA, '<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents [5 0 R 6 0 R] >>', flate(`BT /F1 10 Tf 72 700 Td (${CARDS[0]!.slice(0, 8)}`), flate(`${CARDS[0]!.slice(8)}) Tj ET`)]);
+  const rs = read(split);
+  assert.equal(found(rs.text, [CARDS[0]!]), 1);
+});
+
+test('D5 many Type0 fonts sharing one descendant with /W [0 65535 500]: widths read once, kept as a range', () => {
+  const N = 3000;
+  let fonts = '';
+  let content = 'BT ';
+  for (let i = 0; i < N; i++) {
+    fonts += `/F${i} << /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 6 0 R >>\n`;
+    content += `/F${i} 1 Tf <0031> Tj `;
+  }
+  const cmap = 'begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfrange <0030> <0039> <0030> endbfrange endcmap';
+  content += `/F0 10 Tf 72 600 Td <${[...CARDS[0]!].map((d) => `003${d}`).join('')}> Tj ET`;
+  const pdf = buildPdf([CATALOG, PAGES, `<< /Type /Page /Parent 2 0 R /Resources << /Font << ${fonts} >> >> /Contents 5 0 R >>`,
+    '<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /W [0 65535 500 48 [600 600]] >>', flate(content), flate(cmap)]);
+  const r = read(pdf);
+  assert.equal(found(r.text, [CARDS[0]!]), 1, r.text.slice(-200));
+  assert.ok(r.spent.work < 1_000_000, `work ${r.spent.work}`); // was 3000 maps of 65,536 widths (2 GB; OOM at 4000)
+});
+
+test('D partial: bfchar entries count against the document-wide CMap entry cap', () => {
+  const entries: { left: number; dropped?: number } = { left: 5 };
+  const chars = [...Array(10).keys()].map((i) => `<${(0x41 + i).toString(16)}> <00${(0x30 + i).toString(16)}>`).join(' ');
+  const cm = parseCMap(Buffer.from(`1 begincodespacerange <00> <FF> endcodespacerange 10 beginbfchar ${chars} endbfchar`), new Meter(1_000_000), entries);
+  assert.equal(cm.map.size, 5);
+  assert.equal(entries.left, 0);
+  assert.ok((entries.dropped ?? 0) >= 5);
+  // in a PDF: past the cap the file is marked as possibly missing text
+  const big = `1 begincodespacerange <0000> <FFFF> endcodespacerange 60000 beginbfchar ${[...Array(60_000).keys()].map((i) => `<${i.toString(16).padStart(4, '0')}> <0041>`).join(' ')} endbfchar`;
+  const fonts: Obj[] = [];
+  let res = '';
+  for (let i = 0; i < 6; i++) {
+    fonts.push(flate(big));
+    fonts.push(`<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /ToUnicode ${6 + 2 * i} 0 R >>`);
+    res += `/G${i} ${7 + 2 * i} 0 R `;
+  }
+  const content = `BT ${[...Array(6).keys()].map((i) => `/G${i} 10 Tf <0001> Tj`).join(' ')} ET`;
+  const r = read(buildPdf([CATALOG, PAGES, HELVETICA, `<< /Type /Page /Parent 2 0 R /Resources << /Font << ${res} >> >> /Contents 5 0 R >>`, flate(content), ...fonts]));
+  assert.match(r.truncated ?? '', /CMap entries/);
+});
+
+const type3Pdf = (mode: 'names' | 'tounicode'): Buffer => {
+  // the procedure of code 0x41+d draws digit d with Helvetica; names or ToUnicode say digit d+1
+  const lie = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+  const names = [...Array(10).keys()].map((d) => (mode === 'names' ? `/${lie[(d + 1) % 10]}` : `/g${d}`));
+  const procs: Obj[] = [...Array(10).keys()].map((d) => flate(`600 0 0 0 600 1000 d1 BT /H 900 Tf 0 0 Td (${d}) Tj ET`));
+  const tu = `1 begincodespacerange <00> <FF> endcodespacerange 10 beginbfchar ${[...Array(10).keys()].map((d) => `<${(65 + d).toString(16)}> <003${(d + 1) % 10}>`).join(' ')} endbfchar`;
+  const t3 = `<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] /FontMatrix [0.001 0 0 0.001 0 0] /FirstChar 65 /LastChar 74 /Widths [${'600 '.repeat(10)}]
+    /Encoding << /Type /Encoding /Differences [65 ${names.join(' ')}] >> /CharProcs << ${names.map((n, d) => `${n} ${7 + d} 0 R`).join(' ')} >>
+    /Resources << /Font << /H 6 0 R >> >> ${mode === 'tounicode' ? '/ToUnicode 17 0 R' : ''} >>`;
+  const content = `BT /F1 12 Tf ${CARDS.map((c, i) => `1 0 0 1 72 ${740 - i * 20} Tm (${[...c].map((x) => String.fromCharCode(65 + +x)).join('')}) Tj`).join(' ')} ET`;
+  return buildPdf([CATALOG, PAGES, t3, PAGE, flate(content), HELVETICA, ...procs, flate(tu)]);
+};
+
+test('Leak 1 Type3 glyph procedures that draw other digits than the glyph names or ToUnicode say: both read', () => {
+  for (const mode of ['names', 'tounicode'] as const) {
+    const r = read(type3Pdf(mode));
+    assert.equal(found(r.text), 12, `${mode}: ${r.text.slice(0, 300)}`);
+    assert.ok(r.spent.work < 200_000, `work ${r.spent.work}`); // each procedure read once
+  }
+});
+
+test('Leak 2 annotation /Contents and /RC (no appearance stream) are read, decrypted in an encrypted file', () => {
+  const annots: Obj[] = CARDS.map((c, i) =>
+    i % 2 === 0
+      ? `<< /Type /Annot /Subtype /FreeText /Rect [72 700 300 716] /DA (/Helv 10 Tf 0 g) /Contents (${c.slice(0, 8)}\\${c.charCodeAt(8).toString(8).padStart(3, '0')}${c.slice(9)}) >>`
+      : `<< /Type /Annot /Subtype /Text /Rect [72 700 300 716] /RC (<?xml version="1.0"?><body xmlns="http://www.w3.org/1999/xhtml"><p>${c.slice(0, 4)}<span>${c.slice(4, 8)}</span>&#${c.charCodeAt(8)};${c.slice(9)}</p></body>) >>`,
+  );
+  const page = `<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [${CARDS.map((_, i) => `${6 + i} 0 R`).join(' ')}] >>`;
+  const r = read(buildPdf([CATALOG, PAGES, HELVETICA, page, flate('BT /F1 12 Tf 72 740 Td (Notes) Tj ET'), ...annots]));
+  assert.equal(found(r.text), 12, r.text);
+  assert.match(r.text, /\[PDF outline and form fields\]/);
+  // RC4 (empty user password): each /Contents decrypted with its object's key; a direct annotation with the page's
+  const PAD = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
+  const o = crypto.randomBytes(32);
+  const id = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+  const p = Buffer.alloc(4);
+  p.writeInt32LE(-4);
+  const key = crypto.createHash('md5').update(Buffer.concat([PAD, o, p, id])).digest().subarray(0, 5);
+  const objKey = (num: number): Buffer => crypto.createHash('md5').update(Buffer.concat([key, Buffer.from([num & 255, num >> 8, 0, 0, 0])])).digest().subarray(0, 10);
+  const enc = (num: number, c: string): string => `<${rc4(objKey(num), Buffer.from(c)).toString('hex')}>`;
+  const encAnnots: Obj[] = CARDS.slice(1).map((c, i) => `<< /Type /Annot /Subtype /FreeText /Rect [0 0 1 1] /Contents ${enc(7 + i, c)} >>`);
+  const encPage = `<< /Type /Page /Parent 2 0 R /Annots [<< /Subtype /FreeText /Contents ${enc(3, CARDS[0]!)} >> ${encAnnots.map((_, i) => `${7 + i} 0 R`).join(' ')}] >>`;
+  const pdf = buildPdf(
+    [CATALOG, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', encPage, '<< /Type /Pages /Kids [] /Count 0 >>', '<< >>', `<< /Filter /Standard /V 1 /R 2 /O <${o.toString('hex')}> /U <${rc4(key, PAD).toString('hex')}> /P -4 >>`, ...encAnnots],
+    { trailer: `/Encrypt 6 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>]` },
+  );
+  const re = read(pdf);
+  assert.equal(re.encrypted, false);
+  assert.equal(found(re.text), 12, re.text);
 });

@@ -1,6 +1,6 @@
 // Fonts of the PDF reader (pdf-text.ts): how the codes of a shown string become text — the standard
 // encodings, glyph names, ToUnicode and encoding CMaps — and the font record the interpreter uses to
-// read codes and move the pen. Never throws.
+// read codes and move the pen; CID widths kept as ranges (Widths). Never throws.
 import { Name, Kw, type Value, Meter, Lexer, parseArray } from './pdf-lexer.js';
 
 /** Windows-1252 at 0x80-0x9f (undefined codes as Latin-1 controls). */
@@ -140,8 +140,11 @@ function rangeText(dst: Buffer | Value[], k: number): string | undefined {
   return s.slice(0, -1) + String.fromCharCode((s.charCodeAt(s.length - 1) + k) & 0xffff);
 }
 
-/** A CMap's entries; `entries` is what the document may still expand (shared by all its CMaps). */
-export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number }): CMap {
+/**
+ * A CMap's entries; `entries` is what the document may still expand (shared by all its CMaps): bfchar
+ * entries past it are dropped (counted in `entries.dropped`), larger bfranges stay ranges.
+ */
+export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number; dropped?: number }): CMap {
   const cm = new CMap();
   const lx = new Lexer(bytes, 0, bytes.length, meter);
   let mode = '';
@@ -151,7 +154,9 @@ export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number }
     const t = lx.next();
     if (t === undefined) break;
     if (!(t instanceof Kw)) {
-      if (mode && items.length < 1_000_000) items.push(t);
+      // bfchar pairs past the document's cap are not even kept while the section is read
+      if (mode && items.length < 1_000_000 && (mode !== 'beginbfchar' || items.length < 2 * budget)) items.push(t);
+      else if (mode === 'beginbfchar') entries.dropped = (entries.dropped ?? 0) + 0.5;
       continue;
     }
     switch (t.v) {
@@ -181,6 +186,11 @@ export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number }
           if (!Buffer.isBuffer(src) || src.length < 1 || src.length > 4) continue;
           const text = Buffer.isBuffer(dst) ? utf16be(dst) : dst instanceof Name ? glyphText(dst.v) : undefined;
           if (text === undefined) continue;
+          if (budget <= 0) {
+            entries.dropped = (entries.dropped ?? 0) + 1;
+            continue;
+          }
+          budget--; // bfchar entries count against the document's cap too
           cm.map.set(codeOf(src) * 8 + src.length, text);
           cm.noteLen(src.length);
         }
@@ -230,10 +240,59 @@ export interface Font {
   ucs2: boolean;
   /** Simple font: code → text. */
   table: string[];
-  widths: Map<number, number>;
+  widths: WidthTable;
   defaultWidth: number;
+  /** Type3: code → the text its glyph procedure draws, where it draws any (a second reading when it differs). */
+  drawn?: string[];
   /** A simple font not embedded, with a ToUnicode map: a reader draws its encoding's glyphs, so both readings count. */
   encodingToo?: boolean;
 }
 
 export const FALLBACK_FONT: Font = { name: '(none)', composite: false, ucs2: false, table: WIN_ANSI, widths: new Map(), defaultWidth: 500 };
+
+/** Glyph widths by code: a Map for simple fonts, Widths for composite ones. */
+export interface WidthTable {
+  get(code: number): number | undefined;
+}
+
+/**
+ * The /W array of a CIDFont kept as ranges (never expanded: `[0 65535 500]` is one entry), looked up by
+ * binary search; where ranges overlap the last one given that holds the code wins, as when expanded.
+ */
+export class Widths implements WidthTable {
+  private segs: Array<{ lo: number; hi: number; w: number | number[]; order: number }> = [];
+  private sorted = true;
+  /** Entries held (a range is one, an array one per width). */
+  size = 0;
+  add(lo: number, hi: number, w: number | number[]): void {
+    const last = this.segs[this.segs.length - 1];
+    if (last && last.lo > lo) this.sorted = false;
+    this.segs.push({ lo, hi, w, order: this.segs.length });
+    this.size += Array.isArray(w) ? w.length : 1;
+  }
+  get(code: number): number | undefined {
+    const segs = this.segs;
+    if (!this.sorted) {
+      segs.sort((a, b) => a.lo - b.lo || a.order - b.order);
+      this.sorted = true;
+    }
+    let lo = 0;
+    let hi = segs.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (segs[mid]!.lo <= code) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // the latest-given segment holding the code among the few that start at or before it
+    let best: (typeof segs)[number] | undefined;
+    for (let k = found; k >= 0 && k > found - 16; k--) {
+      const s = segs[k]!;
+      if (code <= s.hi && (!best || s.order > best.order)) best = s;
+    }
+    if (!best) return undefined;
+    return Array.isArray(best.w) ? best.w[code - best.lo] : best.w;
+  }
+}

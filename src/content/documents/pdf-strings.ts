@@ -2,7 +2,8 @@
 // field values) is UTF-16BE after a FE FF byte-order mark, UTF-8 after EF BB BF (PDF 2.0), else
 // PDFDocEncoding (Latin-1 with some typographic characters at 0x18-0x1f and 0x80-0x9f). An attached
 // file's bytes are read as UTF-16 with a byte-order mark, else UTF-8 when they are valid UTF-8, else
-// Latin-1 — binary data (many control bytes) only by its printable runs. Never throws.
+// Latin-1 — binary data (many control bytes) only by its printable runs. An annotation's /RC rich text
+// (XHTML) reads without its tags. Never throws.
 
 /** PDFDocEncoding 0x80-0xa0 (0x9f and 0xa0 as in Latin-1 for simplicity of undefined codes). */
 const DOC_HIGH = '•†‡…—–ƒ⁄‹›−‰„“”‘’‚™ﬁﬂŁŒŠŸŽıłœšž\u009f€';
@@ -70,4 +71,26 @@ function printableRuns(b: Buffer): string {
     }
   }
   return out.join('\n');
+}
+
+/** Text of an annotation's /RC rich text (XHTML): tags dropped (linear, no regex over them), entities read. */
+export function richText(s: string): string {
+  let r = '';
+  for (let i = 0; i < s.length; ) {
+    const lt = s.indexOf('<', i);
+    if (lt < 0) {
+      r += s.slice(i);
+      break;
+    }
+    r += s.slice(i, lt);
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) break;
+    r += ' ';
+    i = gt + 1;
+  }
+  return r.replace(/&(?:#(\d{1,7})|#x([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos|nbsp));/g, (m, d?: string, h?: string, n?: string) => {
+    if (n) return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }[n] ?? m;
+    const cp = d ? parseInt(d, 10) : parseInt(h!, 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
 }

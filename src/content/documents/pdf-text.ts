@@ -15,15 +15,20 @@
 // with its content streams joined without a separator, and by the encoding of a non-embedded font
 // whose ToUnicode says otherwise — each extra reading written only when it differs. Streams no page
 // draws but which hold text (annotation appearances, pages lost from a broken page tree, shadowed
-// versions) are read after the pages, then outline titles, form field values and attached files
-// (pdf-strings.ts). An encrypted file is opened with the empty user password when that works (a PDF
-// locked only against printing or copying; pdf-crypt.ts) and its streams and strings decrypted.
+// versions) are read after the pages, then outline titles, form field values, annotation /Contents and
+// /RC (what a viewer draws for a note without an appearance) and attached files (pdf-strings.ts). A
+// Type3 font's glyph procedures are read for the text they draw, a second reading where it differs from
+// the glyph names or ToUnicode. An encrypted file is opened with the empty user password when that
+// works (a PDF locked only against printing or copying; pdf-crypt.ts) and its streams and strings decrypted.
 //
 // Bounded: at most limits.maxStreams streams decoded, limits.maxInflatedBytes bytes produced by all
 // filters together, limits.maxChars characters out, and a work budget (tokens lexed, CMap entries,
-// glyphs: 20 million plus 4 per input and inflated byte) that ends any super-linear path; a CMap
-// stream is parsed once however many fonts share it, an object stream's object once per offset, a
-// trailer no further than the next. Whenever text may be missing (a password needed, a budget
+// glyphs, bytes searched or copied: 20 million plus 4 per input and inflated byte, or exactly
+// limits.maxWork when given) that ends any super-linear path; a CMap stream is parsed once however many
+// fonts share it (bfchar and bfrange entries capped per document), a descendant font's widths once and
+// kept as ranges, a Type3 glyph procedure once, an object stream's object once per offset, a trailer no
+// further than the next; the search for an inline image's end is linear over a stream, and a page's
+// content streams are copied (joined) only when one ends inside a token. Whenever text may be missing (a password needed, a budget
 // reached, a stream or font that cannot be decoded) `truncated` says so in plain words; it is absent
 // only when everything was read. Never throws: every failure ends as a `truncated` note.
 //
@@ -35,8 +40,8 @@ import type { DocumentText } from './types.js';
 import { openStandardSecurity, type StandardEncryption } from './pdf-crypt.js';
 import { CLASS, isDigit, Name, Ref, Kw, type Value, type Dict, Meter, Lexer, parseValue, parseDict, inComment, upperBound, finder } from './pdf-lexer.js';
 import { CUT_SHORT, type Decoded, inflate, asciiHex, ascii85, lzw, runLength, predicted, FILTER_ALIASES, IMAGE_FILTERS } from './pdf-filters.js';
-import { WIN_ANSI, MAC_ROMAN, glyphText, CMap, parseCMap, type Font, FALLBACK_FONT } from './pdf-fonts.js';
-import { fileText, pdfTextString } from './pdf-strings.js';
+import { WIN_ANSI, MAC_ROMAN, glyphText, CMap, parseCMap, type Font, FALLBACK_FONT, Widths } from './pdf-fonts.js';
+import { fileText, pdfTextString, richText } from './pdf-strings.js';
 
 export type { DocumentText } from './types.js';
 
@@ -59,9 +64,14 @@ const MAX_PAGES = 200_000;
 const MAX_FORM_DEPTH = 12;
 /** Entries all ToUnicode CMaps of a document together may expand to (larger ranges stay ranges). */
 const MAX_CMAP_ENTRIES = 300_000;
+/** CID width entries (a /W range is one, an array one per width) all fonts of a document may hold. */
+const MAX_WIDTH_ENTRIES = 1_000_000;
 /** Work units (tokens lexed, CMap entries, glyphs shown) every PDF may spend, plus WORK_PER_BYTE per input and inflated byte. */
 const WORK_BASE = 20_000_000;
 const WORK_PER_BYTE = 4;
+
+/** The work one PDF of `inputBytes` may spend when its caller sets maxWork (inflated bytes then add nothing). */
+export const pdfWorkFor = (inputBytes: number): number => WORK_BASE + WORK_PER_BYTE * inputBytes;
 /** Times one form XObject is read again under other resources or another font. */
 const MAX_FORM_REPEATS = 8;
 /** Glyph runs kept per page for the reading sorted by position. */
@@ -147,7 +157,12 @@ class PdfDoc {
   private fonts = new Map<Dict, Font>();
   private cmaps = new Map<PdfObject, CMap>();
   /** CMap entries the document may still expand. */
-  private cmapEntries = { left: MAX_CMAP_ENTRIES };
+  private cmapEntries: { left: number; dropped?: number } = { left: MAX_CMAP_ENTRIES };
+  /** CID widths by descendant font (shared by every Type0 font that names it), and entries left to keep. */
+  private cidWidthCache = new Map<Dict, Widths>();
+  private widthEntries = MAX_WIDTH_ENTRIES;
+  /** Text a Type3 glyph procedure draws, by procedure and resources (each read once). */
+  private procTexts = new Map<string, string>();
   private unionFonts: Map<string, Value> | undefined;
   /** Streams used as fonts, CMaps, ... (not content). */
   used = new Set<PdfObject>();
@@ -585,7 +600,8 @@ class PdfDoc {
 
   private loadFont(d: Dict, name: string): Font {
     const composite = this.name(d.get('Subtype')) === 'Type0';
-    const font: Font = { name, composite, ucs2: false, table: WIN_ANSI, widths: new Map(), defaultWidth: 500 };
+    const widths = new Map<number, number>();
+    const font: Font = { name, composite, ucs2: false, table: WIN_ANSI, widths, defaultWidth: 500 };
     const tu = this.streamObj(d.get('ToUnicode'));
     if (tu) {
       this.used.add(tu);
@@ -603,23 +619,22 @@ class PdfDoc {
       }
       const desc = this.dict(this.arr(d.get('DescendantFonts'))?.[0]);
       font.defaultWidth = this.num(desc?.get('DW')) ?? 1000;
-      const w = this.arr(desc?.get('W'));
-      if (w) this.cidWidths(w, font.widths);
+      if (desc) font.widths = this.cidWidths(desc);
     } else {
       font.table = this.simpleTable(d);
       const fd0 = this.dict(d.get('FontDescriptor'));
       const embedded = !!fd0 && (fd0.has('FontFile') || fd0.has('FontFile2') || fd0.has('FontFile3'));
       if (!embedded && font.toUnicode && this.name(d.get('Subtype')) !== 'Type3') font.encodingToo = true;
       const firstChar = this.num(d.get('FirstChar')) ?? 0;
-      const widths = this.arr(d.get('Widths'));
-      if (widths) for (let k = 0; k < widths.length && k < 256; k++) font.widths.set(firstChar + k, this.num(widths[k]) ?? 0);
+      const ws = this.arr(d.get('Widths'));
+      if (ws) for (let k = 0; k < ws.length && k < 256; k++) widths.set(firstChar + k, this.num(ws[k]) ?? 0);
       const fd = this.dict(d.get('FontDescriptor'));
       font.defaultWidth = this.num(fd?.get('MissingWidth')) || (/Courier/i.test(base) ? 600 : /Helvetica|Arial/i.test(base) ? 556 : 500);
       if (this.name(d.get('Subtype')) === 'Type3') {
         // Type3 widths are in glyph space, scaled by the font matrix (usually 0.001 or 1/N)
         const m = this.arr(d.get('FontMatrix'));
         const sx = (this.num(m?.[0]) ?? 0.001) * 1000;
-        if (sx > 0 && sx !== 1) for (const [k, v] of font.widths) font.widths.set(k, v * sx);
+        if (sx > 0 && sx !== 1) for (const [k, v] of widths) widths.set(k, v * sx);
         this.type3Glyphs(d, font);
       }
     }
@@ -629,33 +644,46 @@ class PdfDoc {
   private type3Depth = 0;
 
   /**
-   * A Type3 font's glyphs whose names say nothing (/g0...) and that no ToUnicode maps: the text their
-   * glyph procedures draw with real fonts, as a reader shows it (a glyph drawing a "7" reads as "7").
+   * A Type3 font's glyphs: the text their procedures draw with real fonts, as a reader shows it (a glyph
+   * drawing a "7" reads as "7"). Where the name says nothing and no ToUnicode maps the code, that text is
+   * the glyph's; wherever it differs from the names or ToUnicode, it is a second reading (`drawn`). Each
+   * procedure is read once per resources, on the shared meter; 256 glyphs per font.
    */
   private type3Glyphs(d: Dict, font: Font): void {
     const diffs = this.arr(this.dict(d.get('Encoding'))?.get('Differences'));
     const procs = this.dict(d.get('CharProcs'));
     if (!diffs || !procs || this.type3Depth >= 2) return;
     if (font.table === WIN_ANSI || font.table === MAC_ROMAN) font.table = font.table.slice();
+    const res = this.dict(d.get('Resources'));
     this.type3Depth++;
     try {
       let code = 0;
       let n = 0;
       for (const x of diffs) {
+        if (this.meter.out) break;
         const v = this.resolve(x);
         if (typeof v === 'number') code = v;
         if (!(v instanceof Name)) continue;
         const c = code++;
-        if (c < 0 || c > 255 || glyphText(v.v) !== undefined || font.toUnicode?.lookup(c, 1) !== undefined || n++ >= 256) continue;
+        if (c < 0 || c > 255 || n++ >= 256) continue;
         const o = this.streamObj(procs.get(v.v));
         if (!o) continue;
         this.used.add(o);
-        const data = this.decode(o, true);
-        if (!data) continue;
-        const out = new Out(4096, this.budget);
-        new Interpreter(this, out).run(data, this.dict(d.get('Resources')), MAX_FORM_DEPTH - 2);
-        const t = out.parts.join('').trim();
-        if (t) font.table[c] = t;
+        const key = `${o.num}:${idOf(o)}:${idOf(res)}`;
+        let t = this.procTexts.get(key);
+        if (t === undefined) {
+          t = '';
+          const data = this.decode(o, true);
+          if (data) {
+            const out = new Out(4096, this.budget);
+            new Interpreter(this, out).run(data, res, MAX_FORM_DEPTH - 2);
+            t = out.parts.join('').trim();
+          }
+          this.procTexts.set(key, t);
+        }
+        if (!t) continue;
+        if (glyphText(v.v) === undefined && font.toUnicode?.lookup(c, 1) === undefined) font.table[c] = t;
+        (font.drawn ??= [])[c] = t;
       }
     } finally {
       this.type3Depth--;
@@ -669,26 +697,47 @@ class PdfDoc {
     const bytes = this.decode(o);
     if (!bytes) return undefined;
     const cm = parseCMap(bytes, this.meter, this.cmapEntries);
+    if (this.cmapEntries.dropped) this.budget.note(`more than ${MAX_CMAP_ENTRIES} CMap entries: some text may be missing`);
     this.cmaps.set(o, cm);
     return cm;
   }
 
-  private cidWidths(w: Value[], out: Map<number, number>): void {
-    for (let k = 0; k < w.length && out.size < 65536; ) {
+  /**
+   * A descendant font's /W widths, read once however many fonts share it and kept as ranges; each
+   * entry costs work and counts against the document's cap (past it, the default width).
+   */
+  private cidWidths(desc: Dict): Widths {
+    const known = this.cidWidthCache.get(desc);
+    if (known) return known;
+    const out = new Widths();
+    this.cidWidthCache.set(desc, out);
+    const w = this.arr(desc.get('W'));
+    if (!w) return out;
+    for (let k = 0; k < w.length && !this.meter.out; ) {
+      if (this.widthEntries <= 0) {
+        this.budget.note(`more than ${MAX_WIDTH_ENTRIES} glyph widths: some text spacing is guessed`);
+        break;
+      }
       const c = this.num(w[k]);
       const next = this.resolve(w[k + 1]);
       if (c === undefined) break;
       if (Array.isArray(next)) {
-        for (let j = 0; j < next.length && out.size < 65536; j++) out.set(c + j, this.num(next[j]) ?? 0);
+        const n = Math.min(next.length, this.widthEntries);
+        out.add(c, c + n - 1, next.slice(0, n).map((x) => this.num(x) ?? 0));
+        this.widthEntries -= n;
+        this.meter.left -= n;
         k += 2;
       } else {
         const last = this.num(next);
         const width = this.num(w[k + 2]);
         if (last === undefined || width === undefined) break;
-        for (let j = c; j <= last && j - c < 65536 && out.size < 65536; j++) out.set(j, width);
+        if (last >= c) out.add(c, last, width);
+        this.widthEntries--;
+        this.meter.left--;
         k += 3;
       }
     }
+    return out;
   }
 
   /** Code → text of a simple font: its base encoding with /Differences by glyph name. */
@@ -791,29 +840,48 @@ class Interpreter {
     return true;
   }
 
-  run(bytes: Buffer, res: Dict | undefined, depth: number): void {
+  /**
+   * Interpret a content stream. With `seq` (one of several streams of a page read in turn), operands
+   * carry over from the stream before, and `seq.clean` tells whether this one ended between tokens
+   * (whitespace after its last token, no comment, string, array, dictionary or inline image open): if
+   * so, reading the streams in turn is reading them joined, and concatenated too.
+   */
+  run(bytes: Buffer, res: Dict | undefined, depth: number, seq?: { ops: Value[]; clean: boolean }): void {
     const lx = new Lexer(bytes, 0, bytes.length, this.doc.meter);
-    const ops: Value[] = [];
+    const ops: Value[] = seq?.ops ?? [];
+    // `EI` candidates before this were rejected (whether one fits depends only on what follows it)
+    const ei = { rejected: 0, open: false };
+    let lastEnd = 0;
+    let structEnd = -1;
+    if (seq) seq.clean = false;
     for (;;) {
       if (this.out.full) return;
       const t = lx.next();
-      if (t === undefined) return;
+      if (t === undefined) break;
       if (!(t instanceof Kw)) {
         if (ops.length >= 64) ops.length = 0; // no operator takes this many: junk
         ops.push(t);
+        lastEnd = lx.pos;
         continue;
       }
       if (t.v === '[' || t.v === '<<') {
         const v = parseValue(lx, t, false, 0);
         if (!(v instanceof Kw)) ops.push(v);
+        lastEnd = structEnd = lx.pos;
         continue;
       }
       if (t.v === 'ID') {
-        this.skipInlineImage(lx);
+        this.skipInlineImage(lx, ei);
       } else {
         this.op(t.v, ops, res, depth);
       }
+      lastEnd = lx.pos;
       ops.length = 0;
+    }
+    if (seq) {
+      const n = bytes.length;
+      const pct = bytes.indexOf(37, lastEnd);
+      seq.clean = !lx.meter.out && !ei.open && lastEnd < n && structEnd !== n && (pct < 0 || pct >= n) && CLASS[bytes[n - 1]!] === 1;
     }
   }
 
@@ -821,21 +889,29 @@ class Interpreter {
    * Past an inline image's data: up to the first `EI` followed by whitespace (or the end) after which
    * the stream goes on as content does (printable bytes: operands and operators), as readers find it
    * (the data may run straight into `EI`). Without such an `EI` the data is read as content from
-   * `ID` on, so that nothing after it is lost.
+   * `ID` on, so that nothing after it is lost. Linear over a stream: a candidate rejected once is never
+   * looked at again (`ei.rejected`), and the bytes looked at are charged to the meter.
    */
-  private skipInlineImage(lx: Lexer): void {
+  private skipInlineImage(lx: Lexer, ei: { rejected: number; open: boolean }): void {
     const b = lx.b;
     const from = lx.pos + 1;
-    let p = from;
-    for (let tries = 0; tries < 10_000; tries++) {
+    const meter = this.doc.meter;
+    let p = Math.max(from, ei.rejected);
+    while (p < lx.end && !meter.out) {
       const k = b.indexOf('EI', p, 'latin1');
       if (k < 0 || k + 2 > lx.end) break;
-      if (k + 2 === lx.end || (CLASS[b[k + 2]!] === 1 && plausibleContent(b, k + 2, lx.end))) {
+      meter.left -= k - p + 2;
+      if (k + 2 === lx.end || (CLASS[b[k + 2]!] === 1 && plausibleContent(b, k + 2, lx.end, meter))) {
+        ei.rejected = k;
         lx.pos = k + 2;
         return;
       }
       p = k + 1;
     }
+    const scanned = !meter.out;
+    if (scanned) meter.left -= Math.max(0, lx.end - p); // indexOf looked to the end
+    ei.rejected = scanned ? lx.end : p;
+    ei.open = true;
     lx.pos = Math.min(from, lx.end);
   }
 
@@ -1022,6 +1098,14 @@ class Interpreter {
           }
         }
       }
+      if (font.drawn && len === 1) {
+        // a Type3 glyph whose procedure draws other text than its name or ToUnicode says
+        const drawn = font.drawn[code];
+        if (drawn !== undefined && drawn !== text) {
+          this.sawTwoReadings = true;
+          if (this.preferEncoding) text = drawn;
+        }
+      }
       chars.push(text);
       width += font.widths.get(code) ?? font.defaultWidth;
       if (len === 1 && code === 32) spaces++;
@@ -1043,8 +1127,9 @@ class Interpreter {
 }
 
 /** After an inline image's `EI`: the next bytes read as content (printable ASCII and whitespace). */
-function plausibleContent(b: Buffer, from: number, end: number): boolean {
+function plausibleContent(b: Buffer, from: number, end: number, meter: Meter): boolean {
   const stop = Math.min(end, from + 64);
+  meter.left -= stop - from;
   for (let i = from; i < stop; i++) {
     const c = b[i]!;
     if (CLASS[c] !== 1 && (c < 0x20 || c > 0x7e)) return false;
@@ -1180,18 +1265,29 @@ function encryptionOf(doc: PdfDoc, trailer: Dict): StandardEncryption {
   };
 }
 
-/** The readings of one page: as drawn, and where they may differ from what a reader shows, the others. */
+/**
+ * The readings of one page: as drawn, and where they may differ from what a reader shows, the others.
+ * Several content streams are read in turn (no copy); only when one ends inside a token, string,
+ * comment or the like are they copied, joined with newlines and concatenated as they are (a reader
+ * concatenates them: a string may span the join), the copies charged to the meter first.
+ */
 function readPage(doc: PdfDoc, interp: Interpreter, out: Out, chunks: Buffer[], res: Dict | undefined): void {
   const texts: string[] = [];
-  const reading = (data: Buffer, preferEncoding: boolean, fresh: boolean): void => {
-    if (out.full || doc.meter.out) return;
+  /** Reads `parts` in turn; true when every part but the last ended between tokens. */
+  const reading = (parts: Buffer[], preferEncoding: boolean, fresh: boolean): boolean => {
+    if (out.full || doc.meter.out) return true;
     const page = new Out(Math.max(0, out.max - out.len), doc.budget);
     interp.out = page;
     interp.preferEncoding = preferEncoding;
     const forms = interp.forms;
     if (fresh) interp.forms = new Map(); // a second reading draws the page's forms again
     interp.startPage();
-    interp.run(data, res, 0);
+    const seq = { ops: [] as Value[], clean: true };
+    let clean = true;
+    for (let k = 0; k < parts.length; k++) {
+      interp.run(parts[k]!, res, 0, seq);
+      if (k < parts.length - 1 && !seq.clean) clean = false;
+    }
     interp.forms = fresh ? forms : interp.forms;
     interp.out = out;
     const text = page.parts.join('');
@@ -1205,18 +1301,34 @@ function readPage(doc: PdfDoc, interp: Interpreter, out: Out, chunks: Buffer[], 
     };
     add(text);
     if (interp.runs.length > 1) add(positionalReading(interp.runs));
+    return clean;
   };
-  const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks.flatMap((c) => [c, Buffer.from('\n')]));
-  reading(joined, false, false);
+  const clean = reading(chunks, false, false);
   const twoReadings = interp.sawTwoReadings;
-  // content split across streams: readers concatenate them as they are (a string or number may span the join)
-  if (chunks.length > 1) reading(Buffer.concat(chunks), false, true);
-  // a font not embedded whose ToUnicode says otherwise than the glyphs its encoding draws
+  let joined = chunks;
+  if (!clean) {
+    let total = chunks.length;
+    for (const c of chunks) total += c.length;
+    doc.meter.left -= total;
+    if (!doc.meter.out) {
+      const nl = Buffer.from('\n');
+      joined = [Buffer.concat(chunks.flatMap((c) => [c, nl]))];
+      reading(joined, false, true);
+      doc.meter.left -= total;
+      // content split across streams: readers concatenate them as they are (a string or number may span the join)
+      if (!doc.meter.out) reading([Buffer.concat(chunks)], false, true);
+    }
+  }
+  // a font not embedded whose ToUnicode says otherwise than the glyphs its encoding draws (or a Type3 glyph)
   if (twoReadings) reading(joined, true, true);
 }
 
-/** Text that is no page content: outline titles, form field values, attached files (each under a marker line). */
-function readExtras(doc: PdfDoc, catalogs: Dict[], out: Out): void {
+/**
+ * Text that is no page content: outline titles, form field values, annotation /Contents and /RC
+ * (a viewer draws a FreeText or note without an appearance stream from them), attached files (each
+ * under a marker line).
+ */
+function readExtras(doc: PdfDoc, catalogs: Dict[], pages: Dict[], out: Out): void {
   const str = (holder: PdfObject | undefined, v: Value | undefined): string | undefined => {
     let h = holder;
     let r = v;
@@ -1263,6 +1375,33 @@ function readExtras(doc: PdfDoc, catalogs: Dict[], out: Out): void {
       if (kids) for (let k = kids.length - 1; k >= 0; k--) fstack.push(kids[k]!);
     }
   }
+  // annotations of every page: /Contents, and /RC rich text without its tags
+  let holders: Map<Dict, PdfObject> | undefined;
+  for (const page of pages) {
+    if (steps >= 100_000 || doc.meter.out) break;
+    const annotsV = page.get('Annots');
+    const annots = doc.arr(annotsV);
+    if (!annots) continue;
+    holders ??= new Map(doc.all.filter((o) => o.value instanceof Map).map((o) => [o.value as Dict, o]));
+    // a string inside a direct annotation is held (and encrypted) by the array's object, else the page's
+    const arrHolder = objOf(annotsV) ?? holders.get(page);
+    for (const v of annots) {
+      if (steps++ >= 100_000) break;
+      const a = doc.dict(v);
+      if (!a || seen.has(a)) continue;
+      seen.add(a);
+      doc.meter.left--;
+      const holder = objOf(v) ?? arrHolder;
+      const t = str(holder, a.get('Contents'));
+      if (t) lines.push(t);
+      const rc = str(holder, a.get('RC'));
+      if (rc) {
+        doc.meter.left -= rc.length >> 4;
+        const plain = richText(rc).trim();
+        if (plain && plain !== t) lines.push(plain);
+      }
+    }
+  }
   if (lines.length > 0) {
     out.newline();
     out.write('[PDF outline and form fields]\n');
@@ -1303,7 +1442,8 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
   const done = new Set<PdfObject>();
   const catalogs = catalogsOf(doc);
 
-  for (const { page, res } of pagesOf(doc, catalogs)) {
+  const pages = pagesOf(doc, catalogs);
+  for (const { page, res } of pages) {
     if (out.full || meter.out) break;
     const c = doc.resolve(page.get('Contents'));
     const refs = Array.isArray(c) ? c : [page.get('Contents') ?? null];
@@ -1332,7 +1472,7 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
     interp.claimForm(o);
     readPage(doc, interp, out, [data], doc.dict((o.value as Dict).get('Resources')));
   }
-  if (!out.full && !meter.out) readExtras(doc, catalogs, out);
+  if (!out.full && !meter.out) readExtras(doc, catalogs, pages.map((p) => p.page), out);
 }
 
 /** A PDF's text plus what reading it spent, so a caller can share one budget among several PDFs. */
