@@ -79,6 +79,17 @@ test('the inflate budget is shared too: a second PDF gets only what the first le
   assert.equal(alone.documentTextTruncated, undefined);
 });
 
+test('the PDF work budget is shared by the message: once spent, later PDFs are marked as not read whole', () => {
+  // each PDF lexes about 100,000 tokens; the message may spend 250,000
+  const heavy = (): Buffer => pagesPdf([flate(`BT /F1 10 Tf 72 760 Td ${'1 '.repeat(100_000)} (x) Tj ET`)]);
+  const parts = [1, 2, 3, 4].map((i) => part(String(i), heavy(), 'pdf'));
+  readDocumentTexts(parts, { ...LIMITS, pdfMaxWork: 250_000 });
+  assert.equal(parts[0]!.documentTextTruncated, undefined);
+  assert.equal(parts[1]!.documentTextTruncated, undefined);
+  assert.match(parts[2]!.documentTextTruncated ?? '', /work budget/, 'the third runs out part-way');
+  assert.match(parts[3]!.documentTextTruncated ?? '', /work budget/, 'the fourth gets nothing');
+});
+
 test('a PDF that needs a password is marked as missing text with encryptedPdf: incomplete, left unread with ignore', () => {
   const strict = part('1', encryptedPdf(), 'pdf');
   readDocumentTexts([strict], { ...LIMITS, encryptedPdf: 'incomplete' });

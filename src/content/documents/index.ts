@@ -7,7 +7,7 @@
 // readable is marked (documentTextTruncated) so the data-leak check reports an
 // incomplete scan instead of passing silently. Never throws.
 import type { ContentPart } from '../types.js';
-import { looksLikePdf, pdfText } from './pdf-text.js';
+import { looksLikePdf, pdfText, pdfWorkFor } from './pdf-text.js';
 import { markupString, officeXmlText, sniffMarkup } from './xml-text.js';
 import { odfLiteralFormatsOf } from './odf-styles.js';
 import { looksLikeRtf, rtfText } from './rtf-text.js';
@@ -28,7 +28,16 @@ export interface DocumentTextLimits {
    * 'ignore' leaves it unread without a note. (One locked only against printing or copying is read.)
    */
   encryptedPdf: 'ignore' | 'incomplete';
+  /** Work all PDFs of the message may spend together (default PDF_WORK_PER_MESSAGE; tests set it small). */
+  pdfMaxWork?: number;
 }
+
+/**
+ * Work (tokens lexed, glyphs shown, CMap entries: pdf-text.ts) all PDFs of one message may spend
+ * together, on top of each file's own limit: a few seconds of CPU at most, where a 200-page text PDF spends
+ * under a million. Past it a PDF's text is marked as missing (incomplete scan).
+ */
+const PDF_WORK_PER_MESSAGE = 40_000_000;
 
 const parentPath = (path: string): string | undefined => {
   const i = path.lastIndexOf('/archive:');
@@ -110,6 +119,7 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
   let charsLeft = limits.maxChars;
   let inflateLeft = limits.pdfMaxInflatedBytes;
   let streamsLeft = limits.pdfMaxStreams;
+  let workLeft = limits.pdfMaxWork ?? PDF_WORK_PER_MESSAGE;
   for (const part of parts) {
     // a part that crossed a worker boundary holds a Uint8Array: view it as a Buffer (no copy)
     const content = part.content as unknown as Uint8Array | undefined;
@@ -126,10 +136,12 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
     let got: DocumentText | undefined;
     try {
       if (pdf) {
-        const r = pdfText(bytes, { maxChars: charsLeft, maxInflatedBytes: Math.max(0, inflateLeft), maxStreams: Math.max(0, streamsLeft) });
+        const maxWork = Math.max(0, Math.min(workLeft, pdfWorkFor(bytes.length)));
+        const r = pdfText(bytes, { maxChars: charsLeft, maxInflatedBytes: Math.max(0, inflateLeft), maxStreams: Math.max(0, streamsLeft), maxWork });
         if (r) {
           inflateLeft -= r.spent.inflatedBytes;
           streamsLeft -= r.spent.streams;
+          workLeft -= r.spent.work;
           got = r.encrypted && limits.encryptedPdf === 'ignore' ? { text: r.text } : { text: r.text, ...(r.truncated ? { truncated: r.truncated } : {}) };
         }
       } else if (kind === 'rtf') {

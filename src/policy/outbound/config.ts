@@ -278,8 +278,8 @@ export const outboundConfigSchema = z
               .number()
               .int()
               .positive()
-              .default(128 * 1024 * 1024)
-              .describe('Bytes decompressed from PDF streams per message (a PDF can hold a decompression bomb); beyond it, dataleak.incomplete.'),
+              .default(64 * 1024 * 1024)
+              .describe('Bytes decompressed from PDF streams per message, images aside (they are never decompressed); a PDF can hold a decompression bomb. Beyond it, dataleak.incomplete.'),
             pdfMaxStreams: z
               .number()
               .int()
