@@ -273,8 +273,8 @@ test('a flate bomb (200 MB of zeros) stops at the inflated-bytes budget, quickly
   const grewKb = process.resourceUsage().maxRSS - rssBefore;
   assert.ok(hasCard(r.text), 'the page before the bomb is read');
   assert.match(r.truncated ?? '', /more than 8388608 inflated bytes/);
-  assert.ok(ms < 2000, `${ms} ms`);
-  assert.ok(grewKb < 64 * 1024, `peak RSS grew ${grewKb} KiB`);
+  assert.ok(r.spent.inflatedBytes <= limits.maxInflatedBytes, `inflated ${r.spent.inflatedBytes} bytes: never more than the budget`);
+  // figures only (speed and memory goals live in bench/)
   process.stdout.write(`# bomb: ${bomb.length} bytes deflated, ${ms.toFixed(0)} ms, peak RSS +${(grewKb / 1024).toFixed(1)} MiB\n`);
 });
 
@@ -350,11 +350,12 @@ test('hostile shapes stay linear: deep nesting, unterminated strings, many obj k
   const unterminated = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from('1 0 obj (abc '.repeat(100_000))]);
   const objs = Buffer.from(`%PDF-1.4\n${'1 0 obj 2 0 obj '.repeat(200_000)}`);
   const content = pagesPdf([flate(`BT ${'('.repeat(50_000)} Tj ${'<'.repeat(50_000)} ${'['.repeat(50_000)} TJ ET`)]);
+  // linear: a quadratic reader would run past the test timeout on these; figures are printed, not asserted
   for (const b of [deep, unterminated, objs, content]) {
     const t0 = performance.now();
     const r = pdfText(b, LIMITS);
     assert.ok(r && typeof r.text === 'string');
-    assert.ok(performance.now() - t0 < 1500, `${performance.now() - t0} ms`);
+    process.stdout.write(`# hostile shape, ${b.length} bytes: ${(performance.now() - t0).toFixed(0)} ms, work ${r.spent.work}\n`);
   }
 });
 
@@ -364,7 +365,7 @@ test('not a PDF: undefined', () => {
   assert.equal(pdfText(Buffer.from(`hello ${CARD}`), LIMITS), undefined);
 });
 
-test('size: a 20 MB PDF of images is quick; 10 MB of page text reads in well under seconds', () => {
+test('size: a 20 MB PDF of images and 10 MB of page text read whole (figures printed)', () => {
   const random = rng(7);
   const img = Buffer.alloc(2 * 2 ** 20);
   for (let i = 0; i < img.length; i++) img[i] = Math.floor(random() * 256);
@@ -373,7 +374,6 @@ test('size: a 20 MB PDF of images is quick; 10 MB of page text reads in well und
   let t0 = performance.now();
   assert.equal(textOf(imagePdf).trim(), 'scan');
   const imgMs = performance.now() - t0;
-  assert.ok(imgMs < 500, `${imgMs} ms for ${imagePdf.length} bytes`);
 
   const line = (i: number): string => `(Line ${i}: card ${CARD} and some words of text) Tj T*`;
   const pages: Obj[] = [];
@@ -387,7 +387,6 @@ test('size: a 20 MB PDF of images is quick; 10 MB of page text reads in well und
   const textMs = performance.now() - t0;
   assert.equal(r.truncated, undefined, r.truncated);
   assert.ok(r.text.includes(`Line 11999: card ${CARD}`));
-  assert.ok(textMs < 3000, `${textMs} ms`);
   process.stdout.write(`# images: ${(imagePdf.length / 2 ** 20).toFixed(1)} MiB in ${imgMs.toFixed(0)} ms; text: ${(padded.length / 2 ** 20).toFixed(1)} MiB, ${r.text.length} chars in ${textMs.toFixed(0)} ms\n`);
 });
 
