@@ -108,7 +108,7 @@ test('attack through a real text/plain message: NUL bytes and &nbsp; between gro
 const validCard = fc
   .tuple(fc.constantFrom('4', '51', '37', '6011', '3528', '36', '62'), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 18, maxLength: 18 }), fc.constantFrom(13, 15, 16, 19))
   .map(([prefix, body, len]) => {
-    const n = prefix === '37' ? 15 : prefix === '4' ? (len === 15 ? 16 : len) : 16;
+    const n = prefix === '37' ? 15 : prefix === '4' ? (len === 19 ? 19 : 16) : 16;
     const partial = (prefix + body.join('')).slice(0, n - 1);
     return partial + luhnCheckDigit(partial);
   });
@@ -222,4 +222,32 @@ test('order-number lists (3-7-7, Amazon style) are not card numbers; 14- and 16-
   const diners14 = `3056930902590${luhnCheckDigit('3056930902590')}`;
   const diners16 = `360000000000000${luhnCheckDigit('360000000000000')}`;
   assert.deepEqual(cards(`card ${diners14} and ${diners16}`), [diners14, diners16]);
+});
+
+// --- false positives from ordinary outbound mail (third attack trial) ---
+
+const eanCheckDigit = (twelve: string): string => {
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(twelve[i]) * (i % 2 === 0 ? 1 : 3);
+  return String((10 - (sum % 10)) % 10);
+};
+
+test('not cards: German EAN-13 barcodes, "+44 (0)" / "+49 (0)" phone numbers, 15-digit decimal measurements', () => {
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const r = random(42);
+  const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');
+  const eans = Array.from({ length: 300 }, () => {
+    const twelve = `4${String(Math.floor(r() * 41)).padStart(2, '0')}${digits(9)}`;
+    return twelve + eanCheckDigit(twelve);
+  });
+  const phones = Array.from({ length: 300 }, (_, i) =>
+    i % 3 === 0 ? `+44 (0)20 ${digits(4)} ${digits(4)}` : i % 3 === 1 ? `+49 (0)89 ${digits(8)}` : `+44 (0)7${digits(3)} ${digits(6)}`);
+  const measures = Array.from({ length: 300 }, () => `${(3.7 + r() * 0.1).toPrecision(15)}`);
+  const commas = measures.map((m) => m.replace('.', ','));
+  for (const [what, list] of [['EAN-13', eans], ['phones', phones], ['decimals', measures], ['decimal commas', commas]] as const) {
+    const text = list.map((v, i) => `Item ${i}; ${v}; 12,50 EUR`).join('\n');
+    assert.deepEqual(cards(text), [], `${what}: ${list.slice(0, 3).join(' | ')}`);
+  }
+  // while the real 16-digit card beside them is still found
+  assert.deepEqual(cards('Artikel 4006381333931; Karte 4111 1111 1111 1111'), ['4111111111111111']);
 });

@@ -87,7 +87,7 @@ const digits = (min: number, max: number) =>
 const validCard = fc
   .record({
     kind: fc.constantFrom(
-      { prefix: '4', len: 16 }, { prefix: '4', len: 13 }, { prefix: '4', len: 19 }, { prefix: '51', len: 16 },
+      { prefix: '4', len: 16 }, { prefix: '6759', len: 13 }, { prefix: '4', len: 19 }, { prefix: '51', len: 16 },
       { prefix: '2221', len: 16 }, { prefix: '37', len: 15 }, { prefix: '6011', len: 16 }, { prefix: '3528', len: 17 },
       { prefix: '36', len: 14 }, { prefix: '62', len: 18 },
     ),
@@ -290,6 +290,8 @@ function freeObfuscate(num: string, o: FreeObfuscation): string {
 test('property: random valid cards in random groups with random (mixed) separators are found', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(validCard, freeObfuscation), { minLength: 1, maxLength: 6 }), (list) => {
+      // one to three digits, a decimal point or comma, then the rest is a decimal number by rule (scan.ts)
+      fc.pre(!list.some(([c, o]) => o.sizes[0]! <= 3 && o.sizes[0]! + o.sizes[1]! >= c.length && (o.seps[0] === '.' || o.seps[0] === ',')));
       const text = list.map(([c, o], i) => `line ${i}: ${freeObfuscate(c, o)} ok`).join('\n');
       const got = cards(text);
       // Every card counts once. With mixed separators a short first group may read as a label of the rest

@@ -59,7 +59,7 @@ const validCard = fc
   .record({
     kind: fc.constantFrom(
       { prefix: '4', len: 16 },
-      { prefix: '4', len: 13 },
+      { prefix: '6759', len: 13 },
       { prefix: '4', len: 19 },
       { prefix: '51', len: 16 },
       { prefix: '55', len: 16 },

@@ -37,7 +37,7 @@ export interface DocumentTextLimits {
  * together, on top of each file's own limit: a few seconds of CPU at most, where a 200-page text PDF spends
  * under a million. Past it a PDF's text is marked as missing (incomplete scan).
  */
-const PDF_WORK_PER_MESSAGE = 40_000_000;
+const PDF_WORK_PER_MESSAGE = 20_000_000;
 
 const parentPath = (path: string): string | undefined => {
   const i = path.lastIndexOf('/archive:');

@@ -23,7 +23,7 @@
 //
 // Bounded: at most limits.maxStreams streams decoded, limits.maxInflatedBytes bytes produced by all
 // filters together, limits.maxChars characters out, and a work budget (tokens lexed, CMap entries,
-// glyphs, bytes searched or copied: 20 million plus 4 per input and inflated byte, or exactly
+// glyphs, bytes searched or copied: 10 million plus 4 per input and inflated byte, or exactly
 // limits.maxWork when given) that ends any super-linear path; a CMap stream is parsed once however many
 // fonts share it (bfchar and bfrange entries capped per document), a descendant font's widths once and
 // kept as ranges, a Type3 glyph procedure once, an object stream's object once per offset, a trailer no
@@ -52,7 +52,7 @@ export interface PdfTextLimits {
   maxInflatedBytes: number;
   /** Streams decoded at most. */
   maxStreams: number;
-  /** Work units (tokens lexed, CMap entries, glyphs) at most; by default 20 million plus 4 per input and inflated byte. */
+  /** Work units (tokens lexed, CMap entries, glyphs) at most; by default 10 million plus 4 per input and inflated byte. */
   maxWork?: number;
 }
 
@@ -67,7 +67,7 @@ const MAX_CMAP_ENTRIES = 300_000;
 /** CID width entries (a /W range is one, an array one per width) all fonts of a document may hold. */
 const MAX_WIDTH_ENTRIES = 1_000_000;
 /** Work units (tokens lexed, CMap entries, glyphs shown) every PDF may spend, plus WORK_PER_BYTE per input and inflated byte. */
-const WORK_BASE = 20_000_000;
+const WORK_BASE = 10_000_000;
 const WORK_PER_BYTE = 4;
 
 /** The work one PDF of `inputBytes` may spend when its caller sets maxWork (inflated bytes then add nothing). */

@@ -143,6 +143,9 @@ export function scanCards(text: string, found: (digits: string) => void): void {
     }
     for (let k = maxK; k >= 2 && total >= 13; total -= glen(chain[head + --k]!)) {
       if (!isolatedK[k] || chain[head + k - 1]!.dirtyEnd) continue;
+      // a short group, a decimal point or comma, then the rest: a number with decimals ("3.77398985747399",
+      // "12,3456789012345": a measurement printed to 15 digits), never a card
+      if (k === 2 && len <= 3 && (chain[head + 1]!.kind === '.' || chain[head + 1]!.kind === ',')) continue;
       const digits = digitsOf(k);
       if (!isValidCard(digits)) continue;
       // "Customer 2: 3782 822463 10005": when the first group is short and its separator is not used

@@ -46,7 +46,9 @@ const L16_19 = [16, 17, 18, 19] as const;
 
 /** Known issuer identification number prefixes (public scheme rules) and their card lengths. */
 export const IIN_RULES: readonly IinRule[] = [
-  R('visa', 4, 4, [13, 16, 19]),
+  // 13-digit Visa cards are no longer issued (and long expired), while 13-digit numbers starting with 4
+  // are everywhere: German EAN-13 barcodes (400-440), "+44 (0)20 ..." and "+49 (0)89 ..." phone numbers
+  R('visa', 4, 4, [16, 19]),
   R('mastercard', 51, 55, [16]),
   R('mastercard', 2221, 2720, [16]),
   R('amex', 34, 34, [15]),
