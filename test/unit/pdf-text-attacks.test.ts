@@ -250,15 +250,20 @@ test('A15 attached files, outline titles and form field values are read', () => 
   assert.equal(found(read(form).text), 12);
 });
 
-test('A15 form field values of an RC4-encrypted file (empty user password) are decrypted with their object key', () => {
+/** A 40-bit RC4 (revision 2) encryption with the empty user password: its /O, /ID, /U and per-object keys. */
+function rc4Encryption(): { o: Buffer; id: Buffer; u: Buffer; objKey: (num: number) => Buffer } {
   const PAD = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
   const o = crypto.randomBytes(32);
   const id = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
   const p = Buffer.alloc(4);
   p.writeInt32LE(-4);
   const key = crypto.createHash('md5').update(Buffer.concat([PAD, o, p, id])).digest().subarray(0, 5);
-  const u = rc4(key, PAD);
   const objKey = (num: number): Buffer => crypto.createHash('md5').update(Buffer.concat([key, Buffer.from([num & 255, num >> 8, 0, 0, 0])])).digest().subarray(0, 10);
+  return { o, id, u: rc4(key, PAD), objKey };
+}
+
+test('A15 form field values of an RC4-encrypted file (empty user password) are decrypted with their object key', () => {
+  const { o, id, u, objKey } = rc4Encryption();
   const fields: Obj[] = CARDS.map((c, i) => `<< /FT /Tx /V <${rc4(objKey(5 + i), Buffer.from(c)).toString('hex')}> >>`);
   const refs = CARDS.map((_, i) => `${5 + i} 0 R`).join(' ');
   const pdf = buildPdf(
@@ -410,18 +415,12 @@ test('Leak 2 annotation /Contents and /RC (no appearance stream) are read, decry
   assert.equal(found(r.text), 12, r.text);
   assert.match(r.text, /\[PDF outline and form fields\]/);
   // RC4 (empty user password): each /Contents decrypted with its object's key; a direct annotation with the page's
-  const PAD = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
-  const o = crypto.randomBytes(32);
-  const id = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
-  const p = Buffer.alloc(4);
-  p.writeInt32LE(-4);
-  const key = crypto.createHash('md5').update(Buffer.concat([PAD, o, p, id])).digest().subarray(0, 5);
-  const objKey = (num: number): Buffer => crypto.createHash('md5').update(Buffer.concat([key, Buffer.from([num & 255, num >> 8, 0, 0, 0])])).digest().subarray(0, 10);
+  const { o, id, u, objKey } = rc4Encryption();
   const enc = (num: number, c: string): string => `<${rc4(objKey(num), Buffer.from(c)).toString('hex')}>`;
   const encAnnots: Obj[] = CARDS.slice(1).map((c, i) => `<< /Type /Annot /Subtype /FreeText /Rect [0 0 1 1] /Contents ${enc(7 + i, c)} >>`);
   const encPage = `<< /Type /Page /Parent 2 0 R /Annots [<< /Subtype /FreeText /Contents ${enc(3, CARDS[0]!)} >> ${encAnnots.map((_, i) => `${7 + i} 0 R`).join(' ')}] >>`;
   const pdf = buildPdf(
-    [CATALOG, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', encPage, '<< /Type /Pages /Kids [] /Count 0 >>', '<< >>', `<< /Filter /Standard /V 1 /R 2 /O <${o.toString('hex')}> /U <${rc4(key, PAD).toString('hex')}> /P -4 >>`, ...encAnnots],
+    [CATALOG, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', encPage, '<< /Type /Pages /Kids [] /Count 0 >>', '<< >>', `<< /Filter /Standard /V 1 /R 2 /O <${o.toString('hex')}> /U <${u.toString('hex')}> /P -4 >>`, ...encAnnots],
     { trailer: `/Encrypt 6 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>]` },
   );
   const re = read(pdf);

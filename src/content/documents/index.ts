@@ -61,33 +61,29 @@ function documentKind(part: ContentPart, bytes: Buffer): Kind | undefined {
   return undefined;
 }
 
-/** Each archive's xl/styles.xml number formats with a literal prefix, by the archive's path (only archives that have one). */
-function workbookFormats(parts: readonly ContentPart[]): Map<string, Map<number, LiteralFormat>> {
-  const out = new Map<string, Map<number, LiteralFormat>>();
+/**
+ * What `read` makes of the member named `member` (case-insensitive) of each archive, by the archive's
+ * path; archives whose member reads as empty are left out.
+ */
+function byArchive<K>(parts: readonly ContentPart[], member: string, read: (bytes: Buffer) => Map<K, LiteralFormat>): Map<string, Map<K, LiteralFormat>> {
+  const out = new Map<string, Map<K, LiteralFormat>>();
   for (const p of parts) {
     const parent = p.origin === 'archive' ? parentPath(p.path) : undefined;
-    if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === 'xl/styles.xml')) continue;
+    if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === member)) continue;
     const content = p.content as unknown as Uint8Array | undefined;
     if (!(content instanceof Uint8Array) || content.length === 0) continue;
-    const formats = literalFormatsOf(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    const formats = read(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
     if (formats.size > 0) out.set(parent, formats);
   }
   return out;
 }
 
-/** Each archive's OpenDocument styles.xml number styles with literal text, by the archive's path. */
-function openDocumentFormats(parts: readonly ContentPart[]): Map<string, Map<string, LiteralFormat>> {
-  const out = new Map<string, Map<string, LiteralFormat>>();
-  for (const p of parts) {
-    const parent = p.origin === 'archive' ? parentPath(p.path) : undefined;
-    if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === 'styles.xml')) continue;
-    const content = p.content as unknown as Uint8Array | undefined;
-    if (!(content instanceof Uint8Array) || content.length === 0) continue;
-    const formats = odfLiteralFormatsOf(markupString(Buffer.from(content.buffer, content.byteOffset, content.byteLength)));
-    if (formats.size > 0) out.set(parent, formats);
-  }
-  return out;
-}
+/** Each workbook's number formats with literal text (xl/styles.xml), by cell style index. */
+const workbookFormats = (parts: readonly ContentPart[]): Map<string, Map<number, LiteralFormat>> => byArchive(parts, 'xl/styles.xml', literalFormatsOf);
+
+/** Each OpenDocument file's number styles with literal text (styles.xml), by cell style name. */
+const openDocumentFormats = (parts: readonly ContentPart[]): Map<string, Map<string, LiteralFormat>> =>
+  byArchive(parts, 'styles.xml', (bytes) => odfLiteralFormatsOf(markupString(bytes)));
 
 /** The OpenDocument cell formats a part uses: its archive's styles.xml ones, then its own (automatic styles). */
 function odfFormatsFor(bytes: Buffer, inherited: ReadonlyMap<string, LiteralFormat> | undefined): ReadonlyMap<string, LiteralFormat> | undefined {

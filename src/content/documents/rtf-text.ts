@@ -8,6 +8,7 @@
 // (`{4111}{\b 1111}`) does not split it in the shown text. One linear pass; never throws.
 import { decodeCharset } from '../mime/decode.js';
 import type { DocumentText } from './types.js';
+import { CappedText } from './capped-text.js';
 
 /** Destinations whose content is not shown as body text. */
 const SKIPPED_DESTINATIONS = new Set([
@@ -76,24 +77,12 @@ export function rtfText(bytes: Buffer, maxChars: number): DocumentText {
 function read(bytes: Buffer, maxChars: number): DocumentText {
   const s = bytes.toString('latin1');
   const n = s.length;
-  const out: string[] = [];
-  let length = 0;
-  let cut = false;
+  const collected = new CappedText(maxChars);
   const notes: string[] = [];
   let charset = 'windows-1252';
   // bytes not yet decoded (latin1: one character a byte), decoded together in the document's code page
   let pending = '';
-  const push = (piece: string): void => {
-    if (cut || piece.length === 0) return;
-    if (length + piece.length > maxChars) {
-      out.push(piece.slice(0, Math.max(0, maxChars - length)));
-      length = maxChars;
-      cut = true;
-      return;
-    }
-    out.push(piece);
-    length += piece.length;
-  };
+  const push = (piece: string): void => collected.push(piece);
   const flush = (): void => {
     if (pending.length === 0) return;
     push(decodeCharset(Buffer.from(pending, 'latin1'), charset));
@@ -114,7 +103,7 @@ function read(bytes: Buffer, maxChars: number): DocumentText {
   let skipChars = 0;
 
   let i = 0;
-  while (i < n && !cut) {
+  while (i < n && !collected.cut) {
     const c = s.charCodeAt(i);
     if (c === 0x7b /* { */) {
       skipChars = 0;
@@ -262,7 +251,7 @@ function read(bytes: Buffer, maxChars: number): DocumentText {
     else if (CHAR_WORDS[word] !== undefined) emit(CHAR_WORDS[word]);
   }
   flush();
-  const text = out.join('');
-  if (cut) notes.unshift(`document text cut at ${maxChars} characters`);
+  const text = collected.text();
+  if (collected.cut) notes.unshift(collected.cutNote);
   return notes.length > 0 ? { text, truncated: notes.join('; ') } : { text };
 }

@@ -11,6 +11,7 @@
 // nothing is lost and nothing is marked: broken XML is not an incomplete scan. One linear pass; never throws.
 import { decodeXML } from 'entities';
 import type { DocumentText } from './types.js';
+import { CappedText } from './capped-text.js';
 import { applyLiteralFormat, evaluateConcatenation, expandScientific, type LiteralFormat } from './cell-values.js';
 
 /** Elements whose end (or empty form) ends a line: paragraphs, headings, breaks, shared strings, rows. */
@@ -217,20 +218,8 @@ export function officeXmlText(bytes: Buffer, maxChars: number, options: XmlTextO
 
 /** officeXmlText of XML already decoded to a string. */
 export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions = {}): DocumentText {
-  const out: string[] = [];
-  let length = 0;
-  let cut = false;
-  const emit = (piece: string): void => {
-    if (cut || piece.length === 0) return;
-    if (length + piece.length > maxChars) {
-      out.push(piece.slice(0, Math.max(0, maxChars - length)));
-      length = maxChars;
-      cut = true;
-      return;
-    }
-    out.push(piece);
-    length += piece.length;
-  };
+  const collected = new CappedText(maxChars);
+  const emit = (piece: string): void => collected.push(piece);
   const stack: string[] = [];
   let deep = 0; // elements opened beyond MAX_STACK, not on the stack
   const inner = (): string | undefined => (deep > 0 ? undefined : stack[stack.length - 1]);
@@ -311,7 +300,7 @@ export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions =
 
   const n = s.length;
   let i = 0;
-  while (i < n && !cut) {
+  while (i < n && !collected.cut) {
     const lt = s.indexOf('<', i);
     if (lt !== i) chars(s.slice(i, lt < 0 ? n : lt));
     if (lt < 0) break;
@@ -377,6 +366,6 @@ export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions =
       deep++;
     }
   }
-  const text = out.join('');
-  return cut ? { text, truncated: `document text cut at ${maxChars} characters` } : { text };
+  const text = collected.text();
+  return collected.cut ? { text, truncated: collected.cutNote } : { text };
 }
