@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailWithAttachment, odfContentXml, wordDocumentXml, xlsxOf, zipOf } from '../harness/office.js';
-import { looksLikeXml, officeXmlText, sniffMarkup } from '../../src/content/documents/xml-text.js';
+import { officeXmlText, sniffMarkup } from '../../src/content/documents/xml-text.js';
 import { applyLiteralFormat, evaluateConcatenation, expandScientific, literalFormat } from '../../src/content/documents/cell-values.js';
 import { looksLikeRtf, rtfText } from '../../src/content/documents/rtf-text.js';
 import { literalFormatsOf } from '../../src/content/documents/xlsx-styles.js';
@@ -49,9 +49,9 @@ test('Word symbol characters (<w:sym w:char>) read as their characters, symbol-f
 
 test('white space of any length before the root element, in UTF-8 or UTF-16, still reads as XML', () => {
   const xml = ' '.repeat(100_000) + '\n' + wordDocumentXml(cardParagraphs);
-  assert.ok(looksLikeXml(Buffer.from(xml)));
+  assert.ok(sniffMarkup(Buffer.from(xml)) !== undefined);
   assert.ok(squeeze(text(xml)).includes(cards.join('')));
-  assert.ok(looksLikeXml(Buffer.from(xml, 'utf16le')));
+  assert.ok(sniffMarkup(Buffer.from(xml, 'utf16le')) !== undefined);
   assert.ok(squeeze(text(Buffer.from(xml, 'utf16le'))).includes(cards.join('')));
   assert.equal(sniffMarkup(Buffer.from(' '.repeat(5000) + 'plain text')), undefined);
   assert.equal(sniffMarkup(Buffer.from('<3 plain text')), undefined);
@@ -70,7 +70,7 @@ test('UTF-16 LE and BE without a byte order mark (told by the NUL bytes), with o
     leNoDecl: Buffer.from(`<w:document>${cardParagraphs}</w:document>`, 'utf16le'),
   };
   for (const [name, bytes] of Object.entries(variants)) {
-    assert.ok(looksLikeXml(bytes), name);
+    assert.ok(sniffMarkup(bytes) !== undefined, name);
     assert.ok(squeeze(text(bytes)).includes(cards.join('')), name);
   }
   // latin1 declared: read as latin1

@@ -16,6 +16,7 @@ import { detectType } from '../attachments/magic.js';
 import { safeName } from '../attachments/names.js';
 import { archivesConfigSchema, type ArchivesConfig } from './config.js';
 import { cabWithoutDirectoryAttrs } from './cab-attrs.js';
+import { asBuffer } from '../bytes.js';
 import { listRar } from './rar.js';
 import { listTar } from './tar.js';
 import { assembleSparse } from './tar-sparse.js';
@@ -51,8 +52,6 @@ interface Ctx {
   paths: Set<string>;
   engineStarting?: boolean;
 }
-
-const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 const archiveLevel = (path: string): number => path.split('/archive:').length - 1;
 
@@ -428,14 +427,14 @@ function openSevenZip(ctx: Ctx, part: ContentPart, format: SevenZipFormat, seen?
     budget.inflated += data.length;
     return data;
   };
+  // an unnamed disk (VHD, VHDX) is named after the part, with the extension 7-Zip gave it (".mbr")
+  const stem = (part.names[0] ?? '').replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '') || 'disk';
   for (const e of files.slice(0, config.maxEntries)) {
     if (!memberBudgetLeft(ctx, part)) break;
     if (e.encrypted) encrypted++;
     const before = used.size;
     const data = take(e.path, e.size, e.encrypted);
-    // An unnamed disk (VHD, VHDX) is named after the part, with the extension 7-Zip gave it (".mbr").
     const unnamed = e.path === '' && used.size > before ? [...used].pop()?.match(/\.[^./]+$/)?.[0] : undefined;
-    const stem = (part.names[0] ?? '').replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '') || 'disk';
     const names = single ? strippedName(part.names[0] ?? '', e.path || `${label}-member`) : [e.path || (unnamed ? stem + unnamed : `${label}-member`)];
     // A member with data whose bytes we did not get in full (7-Zip refused a link, made a directory,
     // truncated a link target at a NUL...) went unchecked: never pass it silently.

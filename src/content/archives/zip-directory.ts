@@ -1,6 +1,7 @@
 // Reads a zip's end-of-central-directory record and central directory WITHOUT inflating anything:
 // entry count, names, declared sizes, flags. Used for guards before extraction and for cheap type
 // hints (OOXML, vbaProject.bin). Never allocates in proportion to declared sizes; never throws.
+import { asBuffer } from '../bytes.js';
 
 export interface ZipDirEntry {
   name: string;
@@ -39,7 +40,7 @@ export function findEocd(buf: Buffer): number {
   if (buf.length < 22) return -1;
   const min = Math.max(0, buf.length - 22 - 0xffff);
   // the last signature at or before length-22 (native search), if within the comment window
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from((buf as Uint8Array).buffer, (buf as Uint8Array).byteOffset, (buf as Uint8Array).byteLength);
+  const b = asBuffer(buf);
   const i = b.lastIndexOf(EOCD_BYTES, buf.length - 22);
   return i >= min ? i : -1;
 }

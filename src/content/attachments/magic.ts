@@ -4,6 +4,7 @@
 import { readZipDirectory, findEocd } from '../archives/zip-directory.js';
 import { MSI_CLSIDS, oleHasMacros, rawHasVbaMarker, readOleDirectory } from './ole.js';
 import { xlmMacroSheets } from './xlm.js';
+import { asBuffer } from '../bytes.js';
 
 export interface TrueType {
   /** Short stable id: "pe", "elf", "macho", "script", "lnk", "msi", "ole", "ooxml", "zip", "pdf", ... */
@@ -68,7 +69,7 @@ export function detectType(input: Buffer | Uint8Array): TrueType {
   if (t) return t;
   try {
     // Parts that crossed a worker boundary arrive as plain Uint8Array: view them as a Buffer.
-    const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const buf = asBuffer(input);
     t = detect(buf);
   } catch {
     t = T('unknown', 'unreadable');

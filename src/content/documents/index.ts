@@ -7,8 +7,9 @@
 // readable is marked (documentTextTruncated) so the data-leak check reports an
 // incomplete scan instead of passing silently. Never throws.
 import type { ContentPart } from '../types.js';
+import { asBuffer } from '../bytes.js';
 import { looksLikePdf, pdfText, pdfWorkFor } from './pdf-text.js';
-import { markupString, officeXmlText, sniffMarkup } from './xml-text.js';
+import { markupString, sniffMarkup, xmlTextOf } from './xml-text.js';
 import { odfLiteralFormatsOf } from './odf-styles.js';
 import { looksLikeRtf, rtfText } from './rtf-text.js';
 import { literalFormatsOf } from './xlsx-styles.js';
@@ -72,7 +73,7 @@ function byArchive<K>(parts: readonly ContentPart[], member: string, read: (byte
     if (parent === undefined || out.has(parent) || !p.names.some((n) => n.toLowerCase() === member)) continue;
     const content = p.content as unknown as Uint8Array | undefined;
     if (!(content instanceof Uint8Array) || content.length === 0) continue;
-    const formats = read(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    const formats = read(asBuffer(content));
     if (formats.size > 0) out.set(parent, formats);
   }
   return out;
@@ -85,10 +86,9 @@ const workbookFormats = (parts: readonly ContentPart[]): Map<string, Map<number,
 const openDocumentFormats = (parts: readonly ContentPart[]): Map<string, Map<string, LiteralFormat>> =>
   byArchive(parts, 'styles.xml', (bytes) => odfLiteralFormatsOf(markupString(bytes)));
 
-/** The OpenDocument cell formats a part uses: its archive's styles.xml ones, then its own (automatic styles). */
-function odfFormatsFor(bytes: Buffer, inherited: ReadonlyMap<string, LiteralFormat> | undefined): ReadonlyMap<string, LiteralFormat> | undefined {
-  if (!bytes.includes('number-style')) return inherited;
-  const own = odfLiteralFormatsOf(markupString(bytes));
+/** The OpenDocument cell formats an XML part uses: its archive's styles.xml ones, then its own (automatic styles). */
+function odfFormatsFor(xml: string, inherited: ReadonlyMap<string, LiteralFormat> | undefined): ReadonlyMap<string, LiteralFormat> | undefined {
+  const own = odfLiteralFormatsOf(xml);
   if (own.size === 0) return inherited;
   return inherited ? new Map([...inherited, ...own]) : own;
 }
@@ -105,9 +105,6 @@ function htmlText(bytes: Buffer, maxChars: number): DocumentText {
   return notes.length > 0 ? { text, truncated: notes.join('; ') } : { text };
 }
 
-/** A PDF: by its true type, or by its header where readers look for it (pdf-text.ts decides). */
-const isPdf = (part: ContentPart, bytes: Buffer): boolean => part.trueType === 'pdf' || looksLikePdf(bytes);
-
 /** Fill documentText (and documentTextTruncated) of every document part, in place. */
 export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimits): void {
   const formats = workbookFormats(parts);
@@ -117,11 +114,11 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
   let streamsLeft = limits.pdfMaxStreams;
   let workLeft = limits.pdfMaxWork ?? PDF_WORK_PER_MESSAGE;
   for (const part of parts) {
-    // a part that crossed a worker boundary holds a Uint8Array: view it as a Buffer (no copy)
     const content = part.content as unknown as Uint8Array | undefined;
     if (!(content instanceof Uint8Array) || content.length === 0) continue;
-    const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-    const pdf = isPdf(part, bytes);
+    const bytes = asBuffer(content);
+    // a PDF by its header, where readers look for it (a part typed 'pdf' has it too)
+    const pdf = looksLikePdf(bytes);
     const kind = pdf ? undefined : documentKind(part, bytes);
     if (!pdf && !kind) continue;
     if (charsLeft <= 0) {
@@ -138,7 +135,7 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
           inflateLeft -= r.spent.inflatedBytes;
           streamsLeft -= r.spent.streams;
           workLeft -= r.spent.work;
-          got = r.encrypted && limits.encryptedPdf === 'ignore' ? { text: r.text } : { text: r.text, ...(r.truncated ? { truncated: r.truncated } : {}) };
+          got = r.encrypted && limits.encryptedPdf === 'ignore' ? { text: r.text } : r;
         }
       } else if (kind === 'rtf') {
         got = rtfText(bytes, charsLeft);
@@ -147,8 +144,9 @@ export function readDocumentTexts(parts: ContentPart[], limits: DocumentTextLimi
       } else {
         const parent = part.origin === 'archive' ? parentPath(part.path) : undefined;
         const cellFormats = parent !== undefined ? formats.get(parent) : undefined;
-        const odfCellFormats = odfFormatsFor(bytes, parent !== undefined ? odfFormats.get(parent) : undefined);
-        got = officeXmlText(bytes, charsLeft, { ...(cellFormats ? { cellFormats } : {}), ...(odfCellFormats ? { odfCellFormats } : {}) });
+        const xml = markupString(bytes); // decoded once: for its own number styles and for its text
+        const odfCellFormats = odfFormatsFor(xml, parent !== undefined ? odfFormats.get(parent) : undefined);
+        got = xmlTextOf(xml, charsLeft, { ...(cellFormats ? { cellFormats } : {}), ...(odfCellFormats ? { odfCellFormats } : {}) });
       }
     } catch (err) {
       got = { text: '', truncated: `could not be read: ${(err as Error).message}` };

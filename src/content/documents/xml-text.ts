@@ -39,13 +39,13 @@ const localName = (qualified: string): string => {
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
-export type MarkupEncoding = 'utf8' | 'utf16le' | 'utf16be';
+type MarkupEncoding = 'utf8' | 'utf16le' | 'utf16be';
 
 /**
  * The encoding of a markup file and where its characters start: a UTF-8 or UTF-16 byte order mark, or
  * without one, UTF-16 told by the NUL byte beside the first ASCII character (`<` or white space).
  */
-export function markupEncoding(bytes: Uint8Array): { encoding: MarkupEncoding; start: number } {
+function markupEncoding(bytes: Uint8Array): { encoding: MarkupEncoding; start: number } {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'utf8', start: 3 };
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'utf16le', start: 2 };
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'utf16be', start: 2 };
@@ -103,11 +103,6 @@ export function sniffMarkup(bytes: Buffer): { kind: 'xml' | 'html'; declared: bo
   }
   if (/^<(?:!doctype\s+html|html[\s>])/i.test(rest)) return { kind: 'html', declared };
   return { kind: 'xml', declared };
-}
-
-/** True when the bytes look like XML: after an optional byte order mark and white space, a tag. */
-export function looksLikeXml(bytes: Buffer): boolean {
-  return sniffMarkup(bytes) !== undefined;
 }
 
 /** The attributes of a tag, `s.slice(from, to)`, as [qualified name, raw value] pairs. Linear. */
