@@ -427,3 +427,32 @@ test('Leak 2 annotation /Contents and /RC (no appearance stream) are read, decry
   assert.equal(re.encrypted, false);
   assert.equal(found(re.text), 12, re.text);
 });
+
+// ---- review mends ---------------------------------------------------------------------------------
+
+test('an attached file named by a file specification\'s /EF, without /Type /EmbeddedFile, is read', () => {
+  const ef = flate(`name,card\n${CARDS.map((c) => `x,${c}`).join('\n')}\n`);
+  const pdf = buildPdf([
+    '<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(cards.csv) 3 0 R] >> >> >>',
+    '<< /Type /Pages /Kids [] /Count 0 >>',
+    '<< /Type /Filespec /F (cards.csv) /EF << /F 4 0 R >> >>',
+    ef,
+  ]);
+  assert.equal(found(read(pdf).text), 12);
+});
+
+test('an embedded font program is not decoded as page content (it would spend the shared inflate budget)', () => {
+  const program = flate(Buffer.alloc(200_000, 0x41));
+  const font = '<< /Type /Font /Subtype /TrueType /BaseFont /X /FirstChar 32 /LastChar 57 /FontDescriptor 6 0 R >>';
+  const pdf = buildPdf([CATALOG, PAGES, font, `<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>`, flate('BT /F1 12 Tf 72 700 Td (hello) Tj ET'),
+    '<< /Type /FontDescriptor /FontName /X /FontFile2 7 0 R >>', { dict: `${program.dict} /Length1 200000`, data: program.data }]);
+  const r = read(pdf);
+  assert.match(r.text, /hello/);
+  assert.ok(r.spent.inflatedBytes < 1000, `inflated ${r.spent.inflatedBytes} bytes`);
+});
+
+test('a page cut by the character limit reports the output limit once', () => {
+  const r = read(pagesPdf([flate(cardsContent())]), { ...LIMITS, maxChars: 20 });
+  assert.equal(r.text.length, 20);
+  assert.equal(r.truncated, 'output cut at 20 characters');
+});

@@ -3,22 +3,27 @@
 
 export class CappedText {
   private readonly pieces: string[] = [];
-  private length = 0;
+  private used = 0;
   /** True once a piece did not fit: the text is cut at `max` characters. */
   cut = false;
 
   constructor(readonly max: number) {}
 
-  push(piece: string): void {
-    if (this.cut || piece.length === 0) return;
-    if (this.length + piece.length > this.max) {
-      this.pieces.push(piece.slice(0, Math.max(0, this.max - this.length)));
-      this.length = this.max;
+  /** Characters held. */
+  get length(): number {
+    return this.used;
+  }
+
+  /** Adds what fits of `piece`; returns the part kept. */
+  push(piece: string): string {
+    if (this.cut || piece.length === 0) return '';
+    if (this.used + piece.length > this.max) {
+      piece = piece.slice(0, Math.max(0, this.max - this.used));
       this.cut = true;
-      return;
     }
-    this.pieces.push(piece);
-    this.length += piece.length;
+    if (piece.length > 0) this.pieces.push(piece);
+    this.used += piece.length;
+    return piece;
   }
 
   text(): string {

@@ -155,7 +155,9 @@ export function openStandardSecurity(e: StandardEncryption): PdfCrypt {
     // Algorithm 1: the object key from the file key, the object number and generation (and "sAlT" for AES)
     const decrypt = (num: number, gen: number, data: Buffer): Buffer => {
       const salt = method === 'aesv2' ? [Buffer.from('sAlT', 'latin1')] : [];
-      const objKey = md5(key, Buffer.from([num & 0xff, (num >> 8) & 0xff, (num >> 16) & 0xff, gen & 0xff, (gen >> 8) & 0xff]), ...salt).subarray(0, Math.min(n + 5, 16));
+      // AES-128 always takes a 16-byte key, whatever /Length a file declares
+      const keyLength = method === 'aesv2' ? 16 : Math.min(n + 5, 16);
+      const objKey = md5(key, Buffer.from([num & 0xff, (num >> 8) & 0xff, (num >> 16) & 0xff, gen & 0xff, (gen >> 8) & 0xff]), ...salt).subarray(0, keyLength);
       return method === 'aesv2' ? aesCbcDecrypt(objKey, data) : rc4(objKey, data);
     };
     return { readable: true, decryptStream: decrypt, decryptString: decrypt };

@@ -85,7 +85,8 @@ export class CMap {
   /** code * 8 + length → text. */
   map = new Map<number, string>();
   /** Ranges too large to expand, sorted by length then start. */
-  ranges: Array<{ len: number; lo: number; hi: number; dst: Buffer | Value[] }> = [];
+  /** Unexpanded bfranges; a string destination is kept decoded. */
+  ranges: Array<{ len: number; lo: number; hi: number; dst: string | Value[] }> = [];
   /** The one length of all mapped codes, 0 when they differ or there are none. */
   keyLen = 0;
   private lens = new Set<number>();
@@ -129,13 +130,16 @@ export class CMap {
   }
 }
 
-/** The text of the `k`th code of a bfrange: the destination with its last UTF-16 unit advanced, or the kth array element. */
-function rangeText(dst: Buffer | Value[], k: number): string | undefined {
+/**
+ * The text of the `k`th code of a bfrange: the (decoded) destination with its last UTF-16 unit
+ * advanced, or the kth array element.
+ */
+function rangeText(dst: string | Value[], k: number): string | undefined {
   if (Array.isArray(dst)) {
     const d = dst[k];
     return Buffer.isBuffer(d) ? utf16be(d) : undefined;
   }
-  const s = utf16be(dst);
+  const s = dst;
   if (s.length === 0) return undefined;
   return s.slice(0, -1) + String.fromCharCode((s.charCodeAt(s.length - 1) + k) & 0xffff);
 }
@@ -156,7 +160,7 @@ export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number; 
     if (!(t instanceof Kw)) {
       // bfchar pairs past the document's cap are not even kept while the section is read
       if (mode && items.length < 1_000_000 && (mode !== 'beginbfchar' || items.length < 2 * budget)) items.push(t);
-      else if (mode === 'beginbfchar') entries.dropped = (entries.dropped ?? 0) + 0.5;
+      else if (mode) entries.dropped = (entries.dropped ?? 0) + 0.5;
       continue;
     }
     switch (t.v) {
@@ -203,6 +207,7 @@ export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number; 
           const dst = items[i + 2];
           if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b) || a.length < 1 || a.length > 4 || b.length !== a.length) continue;
           if (!Buffer.isBuffer(dst) && !Array.isArray(dst)) continue;
+          const target = Buffer.isBuffer(dst) ? utf16be(dst) : dst; // decoded once for the whole range
           const lo = codeOf(a);
           const hi = codeOf(b);
           if (hi < lo) continue;
@@ -211,11 +216,13 @@ export function parseCMap(bytes: Buffer, meter: Meter, entries: { left: number; 
             budget -= hi - lo + 1;
             meter.left -= hi - lo + 1;
             for (let c = lo; c <= hi; c++) {
-              const text = rangeText(dst, c - lo);
+              const text = rangeText(target, c - lo);
               if (text !== undefined) cm.map.set(c * 8 + a.length, text);
             }
           } else if (cm.ranges.length < 100_000) {
-            cm.ranges.push({ len: a.length, lo, hi, dst });
+            cm.ranges.push({ len: a.length, lo, hi, dst: target });
+          } else {
+            entries.dropped = (entries.dropped ?? 0) + 1;
           }
         }
         mode = '';
@@ -262,13 +269,10 @@ export interface WidthTable {
 export class Widths implements WidthTable {
   private segs: Array<{ lo: number; hi: number; w: number | number[]; order: number }> = [];
   private sorted = true;
-  /** Entries held (a range is one, an array one per width). */
-  size = 0;
   add(lo: number, hi: number, w: number | number[]): void {
     const last = this.segs[this.segs.length - 1];
     if (last && last.lo > lo) this.sorted = false;
     this.segs.push({ lo, hi, w, order: this.segs.length });
-    this.size += Array.isArray(w) ? w.length : 1;
   }
   get(code: number): number | undefined {
     const segs = this.segs;

@@ -50,7 +50,6 @@ export class Meter {
     return this.left <= 0;
   }
 }
-const UNMETERED = new Meter(Number.MAX_SAFE_INTEGER);
 
 export class Lexer {
   pos: number;
@@ -63,7 +62,7 @@ export class Lexer {
     readonly b: Buffer,
     pos: number,
     readonly end: number,
-    readonly meter: Meter = UNMETERED,
+    readonly meter: Meter,
   ) {
     this.pos = pos;
   }

@@ -37,13 +37,13 @@
 // files), pdf-crypt.ts (the Standard security handler); this file: the document, the content-stream
 // interpreter and the readings.
 import type { DocumentText } from './types.js';
+import { CappedText } from './capped-text.js';
 import { openStandardSecurity, type StandardEncryption } from './pdf-crypt.js';
 import { CLASS, isDigit, Name, Ref, Kw, type Value, type Dict, Meter, Lexer, parseValue, parseDict, inComment, upperBound, finder } from './pdf-lexer.js';
 import { CUT_SHORT, type Decoded, inflate, asciiHex, ascii85, lzw, runLength, predicted, FILTER_ALIASES, IMAGE_FILTERS } from './pdf-filters.js';
 import { WIN_ANSI, MAC_ROMAN, glyphText, CMap, parseCMap, type Font, FALLBACK_FONT, Widths } from './pdf-fonts.js';
 import { fileText, pdfTextString, richText } from './pdf-strings.js';
 
-export type { DocumentText } from './types.js';
 
 export interface PdfTextLimits {
   /** Characters of text returned at most. */
@@ -117,28 +117,22 @@ class Budget {
   }
 }
 
-/** Text collected as pieces and joined once. */
-class Out {
-  parts: string[] = [];
-  len = 0;
-  full = false;
+/** The reader's output: capped text that knows its last character (for word and line breaks). */
+class Out extends CappedText {
   /** Last character written ('\n' at the start). */
   last = '\n';
+  /** `budget`, when given, gets a note when the text is cut (inner collectors leave that to their caller). */
   constructor(
-    readonly max: number,
-    readonly budget: Budget,
-  ) {}
+    max: number,
+    readonly budget?: Budget,
+  ) {
+    super(max);
+  }
   write(s: string): void {
-    if (this.full || s.length === 0) return;
-    if (this.len + s.length > this.max) {
-      s = s.slice(0, this.max - this.len);
-      this.full = true;
-      this.budget.note(`output cut at ${this.max} characters`);
-      if (s.length === 0) return;
-    }
-    this.parts.push(s);
-    this.len += s.length;
-    this.last = s[s.length - 1]!;
+    if (this.cut || s.length === 0) return;
+    const kept = this.push(s);
+    if (kept.length > 0) this.last = kept[kept.length - 1]!;
+    if (this.cut) this.budget?.note(`output cut at ${this.max} characters`);
   }
   space(): void {
     if (this.last !== ' ' && this.last !== '\n' && this.last !== '\t') this.write(' ');
@@ -207,7 +201,7 @@ class PdfDoc {
     if (known) return { obj: known, next: known.stream?.end ?? from };
     const eo = this.nextEndobj(from);
     let bound = eo < 0 ? b.length : eo;
-    let lx = new Lexer(b, from, bound, this.meter);
+    let lx: Lexer;
     let value: Value = null;
     for (let tries = 0; ; tries++) {
       lx = new Lexer(b, from, bound, this.meter);
@@ -413,7 +407,9 @@ class PdfDoc {
       this.used.add(obj);
       const data = this.decode(obj);
       if (!data) continue;
-      const n = Math.min(this.num(d.get('N')) ?? 0, 200_000);
+      const declared = this.num(d.get('N')) ?? 0;
+      if (declared > 200_000) this.budget.note(`object stream ${obj.num} declares more than 200000 objects: the rest were not read`);
+      const n = Math.min(declared, 200_000);
       const first = this.num(d.get('First')) ?? 0;
       const lx = new Lexer(data, 0, data.length, this.meter);
       const heads: number[] = [];
@@ -520,7 +516,15 @@ class PdfDoc {
     this.budget.streams--;
     let data = this.b.subarray(obj.stream.start, obj.stream.end);
     // cross-reference streams are never encrypted; every other stream of an encrypted file is
-    if (this.decryptStream && this.name(d.get('Type')) !== 'XRef') data = this.decryptStream(obj.num, obj.gen, data);
+    if (this.decryptStream && this.name(d.get('Type')) !== 'XRef') {
+      try {
+        data = this.decryptStream(obj.num, obj.gen, data);
+      } catch (e) {
+        // one stream that cannot be decrypted costs that stream only, and says so
+        this.budget.note(`stream ${obj.num} could not be decrypted: ${(e as Error).message}`);
+        return undefined;
+      }
+    }
     const filters = this.filters(d);
     const parmsV = this.resolve(d.get('DecodeParms') ?? d.get('DP'));
     for (let k = 0; k < filters.length; k++) {
@@ -618,17 +622,17 @@ class PdfDoc {
         font.encoding = this.cmap(encStream);
       }
       const desc = this.dict(this.arr(d.get('DescendantFonts'))?.[0]);
+      this.claimFontPrograms(this.dict(desc?.get('FontDescriptor')));
       font.defaultWidth = this.num(desc?.get('DW')) ?? 1000;
       if (desc) font.widths = this.cidWidths(desc);
     } else {
       font.table = this.simpleTable(d);
-      const fd0 = this.dict(d.get('FontDescriptor'));
-      const embedded = !!fd0 && (fd0.has('FontFile') || fd0.has('FontFile2') || fd0.has('FontFile3'));
+      const fd = this.dict(d.get('FontDescriptor'));
+      const embedded = this.claimFontPrograms(fd);
       if (!embedded && font.toUnicode && this.name(d.get('Subtype')) !== 'Type3') font.encodingToo = true;
       const firstChar = this.num(d.get('FirstChar')) ?? 0;
       const ws = this.arr(d.get('Widths'));
       if (ws) for (let k = 0; k < ws.length && k < 256; k++) widths.set(firstChar + k, this.num(ws[k]) ?? 0);
-      const fd = this.dict(d.get('FontDescriptor'));
       font.defaultWidth = this.num(fd?.get('MissingWidth')) || (/Courier/i.test(base) ? 600 : /Helvetica|Arial/i.test(base) ? 556 : 500);
       if (this.name(d.get('Subtype')) === 'Type3') {
         // Type3 widths are in glyph space, scaled by the font matrix (usually 0.001 or 1/N)
@@ -639,6 +643,21 @@ class PdfDoc {
       }
     }
     return font;
+  }
+
+  /**
+   * Marks a font descriptor's embedded font programs as used (never decoded or read as content: the
+   * streams no page drew are looked at otherwise); true when it has one.
+   */
+  private claimFontPrograms(fd: Dict | undefined): boolean {
+    let embedded = false;
+    for (const key of ['FontFile', 'FontFile2', 'FontFile3']) {
+      if (!fd?.has(key)) continue;
+      embedded = true;
+      const program = this.streamObj(fd.get(key));
+      if (program) this.used.add(program);
+    }
+    return embedded;
   }
 
   private type3Depth = 0;
@@ -677,7 +696,7 @@ class PdfDoc {
           if (data) {
             const out = new Out(4096, this.budget);
             new Interpreter(this, out).run(data, res, MAX_FORM_DEPTH - 2);
-            t = out.parts.join('').trim();
+            t = out.text().trim();
           }
           this.procTexts.set(key, t);
         }
@@ -834,10 +853,8 @@ class Interpreter {
   }
 
   /** Mark a form XObject read (true) or tell whether it was (false: already read). */
-  claimForm(o: PdfObject): boolean {
-    if (this.forms.has(o)) return false;
-    this.forms.set(o, new Set(['']));
-    return true;
+  claimForm(o: PdfObject): void {
+    if (!this.forms.has(o)) this.forms.set(o, new Set(['']));
   }
 
   /**
@@ -855,7 +872,7 @@ class Interpreter {
     let structEnd = -1;
     if (seq) seq.clean = false;
     for (;;) {
-      if (this.out.full) return;
+      if (this.out.cut) return;
       const t = lx.next();
       if (t === undefined) break;
       if (!(t instanceof Kw)) {
@@ -1202,6 +1219,7 @@ function pagesOf(doc: PdfDoc, catalogs: Dict[]): Array<{ page: Dict; res: Dict |
       }
     }
   }
+  if (result.length >= MAX_PAGES) doc.budget.note(`more than ${MAX_PAGES} pages: the rest were not read`);
   if (result.length === 0) {
     // no usable page tree: every /Type /Page object, in file order, resources from its /Parent chain
     for (const o of doc.all) {
@@ -1214,7 +1232,10 @@ function pagesOf(doc: PdfDoc, catalogs: Dict[]): Array<{ page: Dict; res: Dict |
         node = doc.dict(node.get('Parent'));
       }
       result.push({ page: o.value, res });
-      if (result.length >= MAX_PAGES) break;
+      if (result.length >= MAX_PAGES) {
+        doc.budget.note(`more than ${MAX_PAGES} pages: the rest were not read`);
+        break;
+      }
     }
   }
   return result;
@@ -1272,11 +1293,12 @@ function encryptionOf(doc: PdfDoc, trailer: Dict): StandardEncryption {
  * concatenates them: a string may span the join), the copies charged to the meter first.
  */
 function readPage(doc: PdfDoc, interp: Interpreter, out: Out, chunks: Buffer[], res: Dict | undefined): void {
-  const texts: string[] = [];
+  /** The readings written so far, white space squeezed: a reading equal to one of them is not written again. */
+  const seen = new Set<string>();
   /** Reads `parts` in turn; true when every part but the last ended between tokens. */
   const reading = (parts: Buffer[], preferEncoding: boolean, fresh: boolean): boolean => {
-    if (out.full || doc.meter.out) return true;
-    const page = new Out(Math.max(0, out.max - out.len), doc.budget);
+    if (out.cut || doc.meter.out) return true;
+    const page = new Out(Math.max(0, out.max - out.length)); // its cut is reported below, as the output's
     interp.out = page;
     interp.preferEncoding = preferEncoding;
     const forms = interp.forms;
@@ -1288,19 +1310,24 @@ function readPage(doc: PdfDoc, interp: Interpreter, out: Out, chunks: Buffer[], 
       interp.run(parts[k]!, res, 0, seq);
       if (k < parts.length - 1 && !seq.clean) clean = false;
     }
-    interp.forms = fresh ? forms : interp.forms;
+    if (fresh) interp.forms = forms;
     interp.out = out;
-    const text = page.parts.join('');
-    const squeeze = (s: string): string => s.replace(/\s+/g, ' ').trim();
+    const text = page.text();
     const add = (s: string): void => {
-      if (!texts.some((t) => squeeze(t) === squeeze(s))) {
-        texts.push(s);
+      const squeezed = s.replace(/\s+/g, ' ').trim();
+      if (!seen.has(squeezed)) {
+        seen.add(squeezed);
         out.newline();
         out.write(s);
       }
     };
     add(text);
     if (interp.runs.length > 1) add(positionalReading(interp.runs));
+    // the page ran past what the output had left: the output is full, and says so
+    if (page.cut && !out.cut) {
+      out.cut = true;
+      doc.budget.note(`output cut at ${out.max} characters`);
+    }
     return clean;
   };
   const clean = reading(chunks, false, false);
@@ -1337,8 +1364,12 @@ function readExtras(doc: PdfDoc, catalogs: Dict[], pages: Dict[], out: Out): voi
       r = h?.value;
     }
     if (!Buffer.isBuffer(r)) return undefined;
-    const bytes = doc.decryptString && h && !h.inObjStm ? doc.decryptString(h.num, h.gen, r) : r;
-    return pdfTextString(bytes);
+    try {
+      return pdfTextString(doc.decryptString && h && !h.inObjStm ? doc.decryptString(h.num, h.gen, r) : r);
+    } catch (e) {
+      doc.budget.note(`a string of object ${h?.num ?? '?'} could not be decrypted: ${(e as Error).message}`);
+      return undefined;
+    }
   };
   const objOf = (v: Value | undefined): PdfObject | undefined => (v instanceof Ref ? doc.objects.get(v.num) : undefined);
   const lines: string[] = [];
@@ -1402,14 +1433,16 @@ function readExtras(doc: PdfDoc, catalogs: Dict[], pages: Dict[], out: Out): voi
       }
     }
   }
+  if (steps >= 100_000) doc.budget.note('more than 100000 outline items, form fields and annotations: the rest were not read');
   if (lines.length > 0) {
     out.newline();
     out.write('[PDF outline and form fields]\n');
     out.write(lines.join('\n'));
   }
+  const attached = attachedFiles(doc);
   for (const o of doc.all) {
-    if (out.full || doc.meter.out) return;
-    if (!o.stream || !(o.value instanceof Map) || doc.name(o.value.get('Type')) !== 'EmbeddedFile') continue;
+    if (out.cut || doc.meter.out) return;
+    if (!attached.has(o)) continue;
     doc.used.add(o);
     const data = doc.decode(o);
     if (!data) continue;
@@ -1418,6 +1451,37 @@ function readExtras(doc: PdfDoc, catalogs: Dict[], pages: Dict[], out: Out): voi
     out.write(`[PDF attached file ${o.num}]\n`);
     out.write(fileText(data));
   }
+}
+
+/**
+ * The attached files' streams: typed /EmbeddedFile, or named by a file specification's /EF dictionary
+ * (the type is optional there), found in any object's value down a few levels of nesting.
+ */
+function attachedFiles(doc: PdfDoc): Set<PdfObject> {
+  const found = new Set<PdfObject>();
+  const visit = (v: Value | undefined, depth: number): void => {
+    if (depth > 6 || doc.meter.out) return;
+    doc.meter.left--;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+    } else if (v instanceof Map) {
+      const ef = doc.dict(v.get('EF'));
+      if (ef) for (const key of ['F', 'UF', 'DOS', 'Mac', 'Unix']) {
+        const o = doc.streamObj(ef.get(key));
+        if (o) found.add(o);
+      }
+      for (const x of v.values()) if (x instanceof Map || Array.isArray(x)) visit(x, depth + 1);
+    }
+  };
+  for (const o of doc.all) {
+    if (!(o.value instanceof Map)) continue;
+    if (o.stream) {
+      if (doc.name(o.value.get('Type')) === 'EmbeddedFile') found.add(o);
+      continue;
+    }
+    visit(o.value, 0);
+  }
+  return found;
 }
 
 function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out, meter: Meter): void {
@@ -1444,7 +1508,7 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
 
   const pages = pagesOf(doc, catalogs);
   for (const { page, res } of pages) {
-    if (out.full || meter.out) break;
+    if (out.cut || meter.out) break;
     const c = doc.resolve(page.get('Contents'));
     const refs = Array.isArray(c) ? c : [page.get('Contents') ?? null];
     const chunks: Buffer[] = [];
@@ -1454,7 +1518,10 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
       done.add(o);
       const data = doc.decode(o, true);
       if (data) chunks.push(data);
-      if (chunks.length >= 1000) break;
+      if (chunks.length >= 1000) {
+        doc.budget.note('a page with more than 1000 content streams: the rest were not read');
+        break;
+      }
     }
     if (chunks.length === 0) continue;
     readPage(doc, interp, out, chunks, res);
@@ -1463,7 +1530,7 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
   // streams no page drew that hold text: annotation appearances, forms, pages lost from the tree,
   // versions of objects that references do not reach
   for (const o of doc.all) {
-    if (out.full || meter.out) break;
+    if (out.cut || meter.out) break;
     if (!o.stream || done.has(o) || doc.used.has(o) || interp.drawn(o) || o.decoded === null || notContent(doc, o)) continue;
     if (o.decoded === undefined && doc.isImage(o)) continue;
     const data = doc.decode(o);
@@ -1472,7 +1539,7 @@ function extract(bytes: Buffer, limits: PdfTextLimits, budget: Budget, out: Out,
     interp.claimForm(o);
     readPage(doc, interp, out, [data], doc.dict((o.value as Dict).get('Resources')));
   }
-  if (!out.full && !meter.out) readExtras(doc, catalogs, pages.map((p) => p.page), out);
+  if (!out.cut && !meter.out) readExtras(doc, catalogs, pages.map((p) => p.page), out);
 }
 
 /** A PDF's text plus what reading it spent, so a caller can share one budget among several PDFs. */
@@ -1504,7 +1571,7 @@ export function pdfText(bytes: Buffer, limits: PdfTextLimits): PdfText | undefin
     budget.note(`PDF could not be read whole: ${(e as Error)?.message ?? String(e)}`);
   }
   if (meter.out) budget.note('work budget for this PDF reached: the rest was not read');
-  const text = out.parts.join('');
+  const text = out.text();
   const spent = {
     streams: Math.max(0, limits.maxStreams) - budget.streams,
     inflatedBytes: Math.max(0, limits.maxInflatedBytes - Math.max(0, budget.inflate)),

@@ -82,7 +82,7 @@ function read(bytes: Buffer, maxChars: number): DocumentText {
   let charset = 'windows-1252';
   // bytes not yet decoded (latin1: one character a byte), decoded together in the document's code page
   let pending = '';
-  const push = (piece: string): void => collected.push(piece);
+  const push = (piece: string): void => void collected.push(piece);
   const flush = (): void => {
     if (pending.length === 0) return;
     push(decodeCharset(Buffer.from(pending, 'latin1'), charset));

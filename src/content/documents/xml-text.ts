@@ -214,7 +214,7 @@ export function officeXmlText(bytes: Buffer, maxChars: number, options: XmlTextO
 /** officeXmlText of XML already decoded to a string. */
 export function xmlTextOf(s: string, maxChars: number, options: XmlTextOptions = {}): DocumentText {
   const collected = new CappedText(maxChars);
-  const emit = (piece: string): void => collected.push(piece);
+  const emit = (piece: string): void => void collected.push(piece);
   const stack: string[] = [];
   let deep = 0; // elements opened beyond MAX_STACK, not on the stack
   const inner = (): string | undefined => (deep > 0 ? undefined : stack[stack.length - 1]);
